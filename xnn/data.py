@@ -1,0 +1,270 @@
+"""CIFAR-10 reading (cs231n ``data_utils`` contract), the default data directory and the bundled sample.
+
+The official CIFAR-10 python files are pickles. They are read with a restricted unpickler
+(:class:`_CifarUnpickler`) that can only build the builtins and NumPy array types those files
+contain, so a tampered file cannot run code. Any file that is missing, truncated or not a
+CIFAR-10 batch raises an error that names the file and what is wrong with it.
+
+Directories: :func:`default_data_root` is ``$XNN_DATA`` when set, else a per-user cache
+directory (``~/.cache/xnn`` on Linux, ``~/Library/Caches/xnn`` on macOS,
+``%LOCALAPPDATA%\\xnn`` on Windows). The CIFAR-10 batches live in its ``cifar-10-batches-py``
+subdirectory, which is where :func:`xnn.data.download_cifar10` extracts them. ``$XNN_DATA`` may
+also point straight at a ``cifar-10-batches-py`` directory.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from .data_download import CIFAR10_MD5, CIFAR10_URL, download_cifar10
+
+__all__ = [
+    "load_pickle",
+    "load_CIFAR_batch",
+    "load_CIFAR10",
+    "get_CIFAR10_data",
+    "load_sample",
+    "load_label_names",
+    "default_data_root",
+    "default_cifar10_dir",
+    "download_cifar10",
+    "CIFAR10_URL",
+    "CIFAR10_MD5",
+    "CIFAR10_CLASSES",
+    "SAMPLE_FILE",
+]
+
+BATCHES_DIRNAME = "cifar-10-batches-py"
+TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_FILE = "test_batch"
+IMAGE_VALUES = 3 * 32 * 32
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+SAMPLE_FILE = "cifar10_sample.npz"
+
+
+# --------------------------------------------------------------------------- unpickling
+def _allowed_globals() -> dict[tuple[str, str], Any]:
+    """(module, name) -> object for every global the CIFAR-10 pickles may reference."""
+    reconstruct = np.empty(0).__reduce__()[0]  # numpy's ndarray reconstructor, whatever its module
+    scalar = np.float64(0).__reduce__()[0]
+    import codecs
+    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
+               ("_codecs", "encode"): codecs.encode}  # Python 3 protocol-2 pickles write bytes this way
+    for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[(mod, "_reconstruct")] = reconstruct
+        allowed[(mod, "scalar")] = scalar
+    return allowed
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """An unpickler that refuses every global except the few NumPy types CIFAR-10 files use."""
+
+    _ALLOWED = _allowed_globals()
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self._ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"refusing to load global {module}.{name}: not a type a CIFAR-10 "
+                                         "file contains") from None
+
+
+def load_pickle(f: BinaryIO) -> Any:
+    """Unpickle a CIFAR-10 file object the way cs231n does (``encoding='latin1'``, so keys load as str).
+
+    Only builtins and NumPy arrays/dtypes can be built (no arbitrary code runs); anything else
+    raises ``pickle.UnpicklingError``.
+    """
+    return _CifarUnpickler(f, encoding="latin1").load()
+
+
+def _read_batch_dict(filename: str | os.PathLike) -> dict[str, Any]:
+    """The batch dict of ``filename`` with str keys; errors name the file and the problem."""
+    path = Path(filename)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.name}: CIFAR-10 file not found at {path}")
+    try:
+        with open(path, "rb") as f:
+            obj = load_pickle(f)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError, MemoryError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path.name}: not a readable CIFAR-10 pickle ({type(exc).__name__}: {exc}) "
+                         f"at {path}") from exc
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"{path.name}: not a CIFAR-10 batch (expected a dict, got {type(obj).__name__}) at {path}")
+    return {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in obj.items()}
+
+
+def load_CIFAR_batch(filename: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Load one CIFAR-10 batch file.
+
+    Returns ``X`` float64 ``(n, 32, 32, 3)`` (NHWC, values 0..255) and ``Y`` int64 ``(n,)``.
+    ``n`` is whatever the file holds (10000 in the official files). Raises ``FileNotFoundError``
+    for a missing file and ``ValueError`` naming the file for a corrupt or foreign one.
+    """
+    name = Path(filename).name
+    batch = _read_batch_dict(filename)
+    for key in ("data", "labels"):
+        if key not in batch:
+            raise ValueError(f"{name}: not a CIFAR-10 batch (missing key '{key}')")
+    data = batch["data"]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != IMAGE_VALUES:
+        desc = f"{getattr(data, 'dtype', type(data).__name__)} {getattr(data, 'shape', '')}"
+        raise ValueError(f"{name}: not a CIFAR-10 batch ('data' must be uint8 (n, {IMAGE_VALUES}), got {desc})")
+    try:
+        Y = np.asarray(batch["labels"], dtype=np.int64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: not a CIFAR-10 batch ('labels' is not a list of ints: {exc})") from exc
+    n = data.shape[0]
+    if Y.shape[0] != n:
+        raise ValueError(f"{name}: corrupt CIFAR-10 batch ({n} images but {Y.shape[0]} labels)")
+    if n and (Y.min() < 0 or Y.max() > 9):
+        raise ValueError(f"{name}: corrupt CIFAR-10 batch (labels must be 0..9, got {Y.min()}..{Y.max()})")
+    X = data.reshape(n, 3, 32, 32).transpose(0, 2, 3, 1).astype(np.float64)
+    return X, Y
+
+
+def load_CIFAR10(ROOT: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Load a ``cifar-10-batches-py`` directory.
+
+    Returns ``Xtr (Ntr, 32, 32, 3)`` float64, ``Ytr (Ntr,)`` int64 (``data_batch_1..5`` in order,
+    50000 images in the official files) and ``Xte (Nte, 32, 32, 3)``, ``Yte (Nte,)`` from ``test_batch``.
+    """
+    root = Path(ROOT)
+    if not root.is_dir():
+        raise FileNotFoundError(f"CIFAR-10 directory not found: {root} (run `python -m xnn data download` "
+                                "or pass the directory that holds data_batch_1..5 and test_batch)")
+    parts = [load_CIFAR_batch(root / name) for name in TRAIN_FILES]
+    Xtr = np.concatenate([p[0] for p in parts])
+    Ytr = np.concatenate([p[1] for p in parts])
+    Xte, Yte = load_CIFAR_batch(root / TEST_FILE)
+    return Xtr, Ytr, Xte, Yte
+
+
+def load_label_names(ROOT: str | os.PathLike) -> list[str]:
+    """Class names from ``batches.meta`` (falls back to the standard ten names when absent)."""
+    meta = Path(ROOT) / "batches.meta"
+    if not meta.is_file():
+        return list(CIFAR10_CLASSES)
+    names = _read_batch_dict(meta).get("label_names")
+    if not isinstance(names, list) or len(names) != 10:
+        raise ValueError(f"batches.meta: not a CIFAR-10 meta file (bad 'label_names') at {meta}")
+    return [n.decode("latin1") if isinstance(n, bytes) else str(n) for n in names]
+
+
+# --------------------------------------------------------------------------- directories
+def default_data_root() -> Path:
+    """``$XNN_DATA`` if set, else the per-user cache directory for xnn (created on download)."""
+    env = os.environ.get("XNN_DATA")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "xnn"
+
+
+def default_cifar10_dir() -> Path:
+    """Where CIFAR-10 is read from by default: ``<data root>/cifar-10-batches-py``.
+
+    ``$XNN_DATA`` pointing straight at a directory holding ``data_batch_1`` is used as is.
+    """
+    root = default_data_root()
+    if (root / TRAIN_FILES[0]).is_file():
+        return root
+    return root / BATCHES_DIRNAME
+
+
+# --------------------------------------------------------------------------- splits
+def _mean_subtract_nchw(X_train: np.ndarray, X_val: np.ndarray, X_test: np.ndarray,
+                        subtract_mean: bool) -> list[np.ndarray]:
+    """Subtract the train mean image (NHWC) from all three splits if asked, then make them contiguous NCHW."""
+    if subtract_mean:
+        mean_image = np.mean(X_train, axis=0)
+        X_train, X_val, X_test = X_train - mean_image, X_val - mean_image, X_test - mean_image
+    return [np.ascontiguousarray(x.transpose(0, 3, 1, 2)) for x in (X_train, X_val, X_test)]
+
+
+def _split(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, num_training: int,
+           num_validation: int, num_test: int, subtract_mean: bool) -> dict[str, np.ndarray]:
+    """cs231n's split: first rows train, next rows val, first test rows; train-mean subtraction; NCHW."""
+    stop = num_training + num_validation
+    X_train, X_val, X_test = _mean_subtract_nchw(Xtr[:num_training], Xtr[num_training:stop], Xte[:num_test],
+                                                 subtract_mean)
+    return {"X_train": X_train, "y_train": ytr[:num_training], "X_val": X_val, "y_val": ytr[num_training:stop],
+            "X_test": X_test, "y_test": yte[:num_test]}
+
+
+def _check_counts(fn: str, where: str, n_train: int, n_test: int, num_training: int, num_validation: int,
+                  num_test: int) -> None:
+    for name, value in (("num_training", num_training), ("num_validation", num_validation), ("num_test", num_test)):
+        if isinstance(value, bool) or int(value) != value or value < 0:
+            raise ValueError(f"{fn}: {name} must be a non-negative integer, got {value!r}")
+    if num_training + num_validation > n_train or num_test > n_test:
+        raise ValueError(f"{fn}: {where} holds {n_train} training and {n_test} test images, but "
+                         f"num_training + num_validation = {num_training} + {num_validation} = "
+                         f"{num_training + num_validation} and num_test = {num_test} were asked for")
+
+
+def get_CIFAR10_data(num_training: int = 49000, num_validation: int = 1000, num_test: int = 1000,
+                     subtract_mean: bool = True, cifar10_dir: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
+    """CIFAR-10 split for a classifier, as cs231n's ``get_CIFAR10_data`` (plus ``cifar10_dir``).
+
+    train = the first ``num_training`` training rows, val = rows ``[num_training,
+    num_training + num_validation)``, test = the first ``num_test`` test rows. With
+    ``subtract_mean`` the mean image of the train split is subtracted from all three (NHWC),
+    then every split is transposed to contiguous NCHW.
+
+    Returns keys ``X_train (num_training, 3, 32, 32)``, ``y_train (num_training,)``, ``X_val``,
+    ``y_val``, ``X_test``, ``y_test``; X float64, y int64. ``cifar10_dir`` defaults to
+    :func:`default_cifar10_dir`. Raises ``ValueError`` naming the directory and the counts when it
+    holds fewer images than asked for.
+    """
+    root = Path(cifar10_dir) if cifar10_dir is not None else default_cifar10_dir()
+    Xtr, ytr, Xte, yte = load_CIFAR10(root)
+    _check_counts("get_CIFAR10_data", str(root), len(ytr), len(yte), num_training, num_validation, num_test)
+    return _split(Xtr, ytr, Xte, yte, num_training, num_validation, num_test, subtract_mean)
+
+
+# --------------------------------------------------------------------------- bundled sample
+def _sample_path():
+    return resources.files("xnn.datasets").joinpath(SAMPLE_FILE)
+
+
+def load_sample(num_training: int | None = None, num_validation: int | None = None, num_test: int | None = None,
+                subtract_mean: bool = True) -> dict[str, Any]:
+    """The bundled real CIFAR-10 subset (Krizhevsky 2009), split like :func:`get_CIFAR10_data`.
+
+    The package ships 2000 training, 400 validation and 400 test images (see
+    ``xnn/datasets/README.md``); ``num_*`` take the first rows of each split (default: all).
+    Returns ``X_train (n, 3, 32, 32)`` float64 (mean image of the returned train split subtracted
+    when ``subtract_mean``), ``y_train (n,)`` int64, likewise ``X_val``/``y_val``/``X_test``/``y_test``,
+    and ``classes``, the ten class names.
+    """
+    with resources.as_file(_sample_path()) as path, np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    out: dict[str, Any] = {}
+    nhwc = []
+    for split, count in (("train", num_training), ("val", num_validation), ("test", num_test)):
+        X, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
+        n = X.shape[0] if count is None else count
+        if isinstance(n, bool) or int(n) != n or not 0 <= n <= X.shape[0]:
+            raise ValueError(f"load_sample: the bundled sample holds {X.shape[0]} {split} images; "
+                             f"num_{'training' if split == 'train' else 'validation' if split == 'val' else 'test'} "
+                             f"must be 0..{X.shape[0]}, got {count!r}")
+        nhwc.append(X[:n].transpose(0, 2, 3, 1).astype(np.float64))
+        out[f"y_{split}"] = y[:n].astype(np.int64)
+    out["X_train"], out["X_val"], out["X_test"] = _mean_subtract_nchw(*nhwc, subtract_mean)
+    out["classes"] = [str(c) for c in arrays["classes"]]
+    return {k: out[k] for k in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "classes")}
