@@ -1,0 +1,173 @@
+"""Shared model machinery: device placement and ``.npz`` save/load.
+
+Every xnn model keeps its parameters in ``self.params`` (name -> array) and, when it uses
+batch normalization, its per-layer option dicts in ``self.bn_params`` (the running statistics
+live there, as in cs231n). :class:`ModelBase` adds:
+
+* ``to(device)`` / ``device``: move the parameters and the running statistics between the
+  host (NumPy) and the GPU (CuPy) with :func:`xnn.backend.to_device`;
+* ``save(path)`` / ``load(path) -> bool``: the cs231n 2025 contract (prints ``"<fname> saved."``,
+  ``"<fname> loaded."`` or ``"<fname> not available."``) but the file is an ``.npz`` archive of
+  plain arrays, read back with ``allow_pickle=False`` (no code is ever unpickled from disk).
+
+Archive keys: ``param.<name>`` for every parameter and ``bn_param.<i>.running_mean`` /
+``bn_param.<i>.running_var`` for the running statistics of batch-norm layer ``i``. The file is
+written exactly at ``path`` (no ``.npz`` suffix is appended), atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+
+__all__ = ["ModelBase", "gather_rows", "write_npz_atomic", "read_npz"]
+
+PARAM_PREFIX = "param."
+BN_PREFIX = "bn_param."
+BN_STAT_KEYS = ("running_mean", "running_var")
+
+
+def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` as an uncompressed ``.npz`` at exactly ``path``, atomically.
+
+    The archive goes to a temporary file in the same directory first and is then moved over
+    ``path`` with :func:`os.replace`, so a crash never leaves a half-written file behind.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` archive as host NumPy arrays, read with ``allow_pickle=False``.
+
+    Raises ``ValueError`` naming the file when it holds pickled objects (for instance a
+    cs231n ``np.save`` of a params dict) or is not an ``.npz`` archive.
+    """
+    try:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{os.fspath(path)!r} is a single .npy array, not an .npz archive")
+        with archive:
+            return {k: archive[k] for k in archive.files}
+    except ValueError as err:
+        if "allow_pickle" in str(err) or "Object arrays" in str(err):
+            raise ValueError(f"{os.fspath(path)!r} holds pickled Python objects; xnn only reads plain "
+                             "arrays (allow_pickle=False). Re-save it with xnn's save().") from err
+        raise
+
+
+def gather_rows(a: Any, idx: np.ndarray) -> Any:
+    """Rows ``a[idx]`` for host indices ``idx (B,)``, gathered where ``a`` lives.
+
+    ``a`` is ``(N, ...)`` of any namespace; the result is ``(B, ...)`` in ``a``'s namespace.
+    NumPy arrays use fancy indexing; other namespaces get the indices moved next to ``a`` and
+    ``xp.take``.
+    """
+    if isinstance(a, np.ndarray):
+        return a[idx]
+    xp = backend.namespace(a)
+    return xp.take(a, backend.from_host(np.asarray(idx), like=a), axis=0)
+
+
+class ModelBase:
+    """Mixin for models with ``params`` (and optionally ``bn_params``): devices and save/load."""
+
+    params: dict[str, Any]
+
+    # ------------------------------------------------------------------ devices
+    @property
+    def device(self) -> str:
+        """``"gpu"`` when the parameters are CuPy arrays, else ``"cpu"``."""
+        for value in self._device_arrays():
+            return backend.device_of(value)
+        return getattr(self, "_device", "cpu")
+
+    def to(self, device: str | None = None) -> "ModelBase":
+        """Move the parameters and batch-norm running statistics to ``device``; returns ``self``.
+
+        ``device`` is ``"cpu"``, ``"gpu"``/``"cuda"``, ``"auto"`` or ``None`` (the device in
+        force, see :func:`xnn.backend.resolve_device`).
+        """
+        dev = backend.resolve_device(device)
+        self._move_state(dev)
+        self._device = dev
+        return self
+
+    def _move_state(self, device: str) -> None:
+        """Move every array the model owns to ``device`` (override to add more)."""
+        self.params = {k: backend.to_device(v, device) for k, v in self.params.items()}
+        for bn_param in getattr(self, "bn_params", []) or []:
+            for key in BN_STAT_KEYS:
+                if key in bn_param:
+                    bn_param[key] = backend.to_device(bn_param[key], device)
+
+    def _device_arrays(self):
+        """The arrays whose location defines the model's device."""
+        return iter((getattr(self, "params", None) or {}).values())
+
+    def _to_model_device(self, a: Any) -> Any:
+        """``a`` moved to the model's device when it lives elsewhere (host data, GPU model)."""
+        if a is None or backend.device_of(a) == self.device:
+            return a
+        return backend.to_device(a, self.device)
+
+    # ------------------------------------------------------------------ save / load
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Host copies of the model state under the archive keys (see the module docstring)."""
+        arrays = {PARAM_PREFIX + k: np.array(backend.to_numpy(v)) for k, v in self.params.items()}
+        for i, bn_param in enumerate(getattr(self, "bn_params", []) or []):
+            for key in BN_STAT_KEYS:
+                if key in bn_param:
+                    arrays[f"{BN_PREFIX}{i}.{key}"] = np.array(backend.to_numpy(bn_param[key]))
+        return arrays
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Replace the model state from host arrays keyed as by :meth:`state_arrays`.
+
+        Parameters go to the model's device. Keys without a known prefix are ignored.
+        """
+        device = self.device
+        params = {k[len(PARAM_PREFIX):]: v for k, v in arrays.items() if k.startswith(PARAM_PREFIX)}
+        if not params:
+            raise ValueError(f"{type(self).__name__}.load: the archive holds no 'param.*' arrays "
+                             f"(keys: {sorted(arrays)})")
+        self.params = {k: backend.to_device(v, device) for k, v in params.items()}
+        bn_params = getattr(self, "bn_params", []) or []
+        for key, value in arrays.items():
+            if not key.startswith(BN_PREFIX):
+                continue
+            index, stat = key[len(BN_PREFIX):].split(".", 1)
+            if int(index) < len(bn_params):
+                bn_params[int(index)][stat] = backend.to_device(value, device)
+
+    def save(self, fname: str | os.PathLike) -> None:
+        """Write the model state to ``fname`` (an ``.npz`` archive) and print ``"<fname> saved."``."""
+        write_npz_atomic(fname, self.state_arrays())
+        print(f"{os.fspath(fname)} saved.")
+
+    def load(self, fname: str | os.PathLike) -> bool:
+        """Read the state written by :meth:`save`; ``True`` and ``"<fname> loaded."`` on success.
+
+        A missing file prints ``"<fname> not available."`` and returns ``False`` (cs231n's
+        contract). The arrays are placed on the model's current device.
+        """
+        if not os.path.exists(fname):
+            print(f"{os.fspath(fname)} not available.")
+            return False
+        self.load_state_arrays(read_npz(fname))
+        print(f"{os.fspath(fname)} loaded.")
+        return True

@@ -1,0 +1,122 @@
+"""Linear classifiers trained with minibatch SGD (cs231n ``linear_classifier.py``).
+
+``LinearClassifier`` holds one weight matrix ``W (D, C)``; subclasses choose the loss:
+``Softmax`` (cross-entropy) and ``LinearSVM`` (multiclass hinge). The weights are created
+lazily by the first :meth:`LinearClassifier.train` call as ``0.001 * randn(D, C)`` drawn from
+NumPy's legacy global RNG on the host (cs231n's order, so ``np.random.seed`` reproduces the
+notebook numbers), then placed in the namespace and on the device of ``X``. Minibatch indices
+are drawn on the host with ``np.random.choice`` (with replacement); the rows are gathered where
+``X`` lives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend, validation
+from .base import ModelBase, gather_rows
+from .linear_losses import softmax_loss_vectorized, svm_loss_vectorized
+
+__all__ = ["LinearClassifier", "Softmax", "LinearSVM"]
+
+
+class LinearClassifier(ModelBase):
+    """A linear score function ``X @ W`` trained by SGD; subclasses implement :meth:`loss`.
+
+    Attribute ``W``: ``None`` until the first :meth:`train`, then ``(D, C)``.
+    ``save(fname)`` / ``load(fname)`` store ``{"W": W}`` in an ``.npz`` archive.
+    """
+
+    def __init__(self) -> None:
+        self.W = None
+
+    # ------------------------------------------------------------------ training
+    def train(self, X: Any, y: Any, learning_rate: float = 1e-3, reg: float = 1e-5, num_iters: int = 100,
+              batch_size: int = 200, verbose: bool = False) -> list[float]:
+        """Minibatch SGD on ``X (N, D)``, ``y (N,)`` (labels in ``[0, C)``, ``C = max(y) + 1``).
+
+        Each iteration draws ``batch_size`` row indices with ``np.random.choice(N, batch_size)``
+        (with replacement), evaluates :meth:`loss` and steps ``W -= learning_rate * dW``. With
+        ``verbose`` it prints ``iteration %d / %d: loss %f`` every 100 iterations. Returns the
+        list of the per-iteration losses (Python floats).
+        """
+        fn = f"{type(self).__name__}.train"
+        xp = backend.namespace(X=X, y=y)
+        validation.check_ndim(fn, "X", X, 2, "(N, D)")
+        num_train, dim = X.shape
+        if num_train == 0:
+            raise ValueError(f"{fn}: X holds no samples (X {tuple(X.shape)})")
+        validation.check_labels(fn, y, num_train, int(xp.max(y)) + 1)
+        batch_size = validation.check_positive_int(fn, "batch_size", batch_size)
+        num_classes = int(xp.max(y)) + 1
+        if self.W is None:
+            self.W = self._initial_weights(X, dim, num_classes)
+        loss_history = []
+        for it in range(num_iters):
+            idx = np.random.choice(num_train, batch_size)
+            loss, grad = self.loss(gather_rows(X, idx), gather_rows(y, idx), reg)
+            loss_history.append(float(loss))
+            self.W = self.W - learning_rate * grad
+            if verbose and it % 100 == 0:
+                print("iteration %d / %d: loss %f" % (it, num_iters, loss))
+        return loss_history
+
+    @staticmethod
+    def _initial_weights(X: Any, dim: int, num_classes: int) -> Any:
+        """``0.001 * randn(dim, num_classes)`` on the host, moved next to ``X`` in its float dtype."""
+        W = backend.from_host(0.001 * backend.host_randn(dim, num_classes), like=X)
+        xp = backend.namespace(W)
+        if xp.isdtype(X.dtype, "real floating") and X.dtype != W.dtype:
+            W = xp.astype(W, X.dtype)
+        return W
+
+    def predict(self, X: Any) -> Any:
+        """Predicted labels ``(N,)``: the argmax over classes of ``X (N, D) @ W``."""
+        if self.W is None:
+            raise ValueError(f"{type(self).__name__}.predict: the classifier is not trained yet (W is None)")
+        xp = backend.namespace(X=X, W=self.W)
+        validation.check_ndim(f"{type(self).__name__}.predict", "X", X, 2, "(N, D)")
+        return xp.argmax(X @ self.W, axis=1)
+
+    def loss(self, X_batch: Any, y_batch: Any, reg: float) -> tuple[float, Any]:
+        """Loss and gradient for a minibatch ``X_batch (N, D)``, ``y_batch (N,)``.
+
+        Returns ``(loss: float, dW)`` with ``dW`` shaped like ``W``. Subclasses implement it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define a loss; use Softmax or LinearSVM")
+
+    # ------------------------------------------------------------------ ModelBase hooks
+    def _device_arrays(self):
+        return iter(() if self.W is None else (self.W,))
+
+    def _move_state(self, device: str) -> None:
+        if self.W is not None:
+            self.W = backend.to_device(self.W, device)
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """``{"W": host copy of W}`` (empty before training)."""
+        return {} if self.W is None else {"W": np.array(backend.to_numpy(self.W))}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Set ``W`` from ``arrays["W"]`` on the classifier's device."""
+        if "W" not in arrays:
+            raise ValueError(f"{type(self).__name__}.load: the archive holds no 'W' (keys: {sorted(arrays)})")
+        self.W = backend.to_device(arrays["W"], self.device)
+
+
+class Softmax(LinearClassifier):
+    """Linear classifier with the softmax (cross-entropy) loss."""
+
+    def loss(self, X_batch: Any, y_batch: Any, reg: float) -> tuple[float, Any]:
+        """:func:`softmax_loss_vectorized` of the current ``W``."""
+        return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)
+
+
+class LinearSVM(LinearClassifier):
+    """Linear classifier with the multiclass hinge (SVM) loss."""
+
+    def loss(self, X_batch: Any, y_batch: Any, reg: float) -> tuple[float, Any]:
+        """:func:`svm_loss_vectorized` of the current ``W``."""
+        return svm_loss_vectorized(self.W, X_batch, y_batch, reg)
