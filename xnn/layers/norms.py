@@ -1,0 +1,251 @@
+"""Batch normalization and layer normalization on ``(N, D)`` features (Array API).
+
+The normalization math lives in three private helpers that work along any axes
+(:func:`_normalize`, :func:`_normalize_backward`, :func:`_normalize_backward_graph`), so that
+batchnorm (over samples), layernorm (over features) and the spatial variants in
+:mod:`xnn.layers.spatial_norms` share one implementation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import MutableMapping
+from typing import Any, NamedTuple
+
+from .. import backend
+from ..validation import check_ndim, check_shape, require_keys, shape_of
+
+__all__ = ["batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
+           "layernorm_forward", "layernorm_backward"]
+
+Array = Any
+Axes = tuple[int, ...]
+
+
+class NormCache(NamedTuple):
+    """What the norm layers keep for their backward pass (a plain tuple to callers).
+
+    ``xc`` is the centred input, ``xhat`` the normalized input, ``std`` the
+    ``sqrt(var + eps)`` that divided it (with kept dimensions), ``gamma`` the scale,
+    ``axes`` the axes that were normalized over and ``train`` whether ``std`` came from the
+    batch (False: from running statistics, which are constants for the gradient).
+    """
+
+    xc: Array
+    xhat: Array
+    std: Array
+    gamma: Array
+    axes: Axes
+    train: bool
+
+
+# --------------------------------------------------------------------------- shared math
+def _count(shape: tuple[int, ...], axes: Axes) -> int:
+    """Number of elements each statistic averages over."""
+    return math.prod(shape[a] for a in axes)
+
+
+def _normalize(xp, x: Array, axes: Axes, eps: float) -> tuple[Array, Array, Array, Array]:
+    """Mean, biased variance, centred and normalized ``x`` along ``axes`` (dims kept).
+
+    Returns ``(mean, var, xc, std)``; ``xhat = xc / std``.
+    """
+    mean = xp.mean(x, axis=axes, keepdims=True)
+    xc = x - mean
+    var = xp.mean(xc * xc, axis=axes, keepdims=True)
+    return mean, var, xc, xp.sqrt(var + eps)
+
+
+def _normalize_backward(xp, dxhat: Array, cache: NormCache) -> Array:
+    """Closed-form gradient through ``xhat = (x - mean) / std`` along ``cache.axes``.
+
+    ``dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std`` for batch statistics,
+    ``dxhat / std`` for constant (running) statistics.
+    """
+    if not cache.train:
+        return dxhat / cache.std
+    axes = cache.axes
+    mean_d = xp.mean(dxhat, axis=axes, keepdims=True)
+    mean_dx = xp.mean(dxhat * cache.xhat, axis=axes, keepdims=True)
+    return (dxhat - mean_d - cache.xhat * mean_dx) / cache.std
+
+
+def _normalize_backward_graph(xp, dxhat: Array, cache: NormCache) -> Array:
+    """The same gradient, walked node by node back through the computation graph.
+
+    Graph: ``xc = x - mean``, ``var = mean(xc**2)``, ``std = sqrt(var + eps)``,
+    ``inv = 1 / std``, ``xhat = xc * inv``.
+    """
+    if not cache.train:
+        return dxhat / cache.std
+    axes, xc, std = cache.axes, cache.xc, cache.std
+    m = _count(shape_of(xc), axes)
+    d_inv = xp.sum(dxhat * xc, axis=axes, keepdims=True)
+    d_xc = dxhat / std
+    d_std = -d_inv / (std * std)
+    d_var = 0.5 * d_std / std
+    d_xc = d_xc + (2.0 / m) * xc * d_var
+    d_mean = -xp.sum(d_xc, axis=axes, keepdims=True)
+    return d_xc + d_mean / m
+
+
+# --------------------------------------------------------------------------- batchnorm
+def _check_mode(fn: str, bn_param: MutableMapping) -> str:
+    require_keys(fn, "bn_param", bn_param, ("mode",))
+    mode = bn_param["mode"]
+    if mode not in ("train", "test"):
+        raise ValueError(f'{fn}: Invalid forward batchnorm mode "{mode}"; expected "train" or "test"')
+    return mode
+
+
+def _check_scale_shift(fn: str, x: Array, gamma: Array, beta: Array, shape: tuple[int, ...]) -> None:
+    check_shape(fn, "gamma", gamma, shape, f"x {shape_of(x)}")
+    check_shape(fn, "beta", beta, shape, f"x {shape_of(x)}")
+
+
+def _running_stat(fn: str, xp, bn_param: MutableMapping, key: str, x: Array) -> Array:
+    """``bn_param[key]`` or fresh zeros ``(D,)`` of x's dtype on x's device."""
+    D = x.shape[1]
+    stat = bn_param.get(key)
+    if stat is None:
+        return xp.zeros((D,), dtype=x.dtype, device=x.device)
+    check_shape(fn, f"bn_param['{key}']", stat, (D,), f"x {shape_of(x)}")
+    return stat
+
+
+def _batchnorm_forward(fn: str, x: Array, gamma: Array, beta: Array,
+                       bn_param: MutableMapping) -> tuple[Array, NormCache]:
+    """Batchnorm on ``(N, D)`` data; ``fn`` names the public caller in error messages."""
+    mode = _check_mode(fn, bn_param)
+    check_ndim(fn, "x", x, 2, "(N, D)")
+    _check_scale_shift(fn, x, gamma, beta, (x.shape[1],))
+    rm, rv = bn_param.get("running_mean"), bn_param.get("running_var")
+    xp = backend.namespace(x=x, gamma=gamma, beta=beta, running_mean=rm, running_var=rv)
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    running_mean = _running_stat(fn, xp, bn_param, "running_mean", x)
+    running_var = _running_stat(fn, xp, bn_param, "running_var", x)
+    if mode == "train":
+        mean, var, xc, std = _normalize(xp, x, (0,), eps)
+        running_mean = momentum * running_mean + (1 - momentum) * mean[0, ...]
+        running_var = momentum * running_var + (1 - momentum) * var[0, ...]
+    else:
+        xc = x - running_mean
+        std = xp.sqrt(running_var + eps)[None, :]
+    xhat = xc / std
+    out = gamma * xhat + beta
+    bn_param["running_mean"] = running_mean
+    bn_param["running_var"] = running_var
+    return out, NormCache(xc, xhat, std, gamma, (0,), mode == "train")
+
+
+def _scale_shift_grads(xp, dout: Array, cache: NormCache, sum_axes: Axes,
+                       keepdims: bool = False) -> tuple[Array, Array, Array]:
+    """``(dxhat, dgamma, dbeta)`` of ``out = gamma * xhat + beta``."""
+    dgamma = xp.sum(dout * cache.xhat, axis=sum_axes, keepdims=keepdims)
+    dbeta = xp.sum(dout, axis=sum_axes, keepdims=keepdims)
+    return dout * cache.gamma, dgamma, dbeta
+
+
+def _check_dout(fn: str, dout: Array, cache: NormCache):
+    xp = backend.namespace(dout=dout, x=cache.xhat)
+    check_shape(fn, "dout", dout, shape_of(cache.xhat), "must match the forward input")
+    return xp
+
+
+def batchnorm_forward(x: Array, gamma: Array, beta: Array,
+                      bn_param: MutableMapping) -> tuple[Array, NormCache]:
+    """Batch normalization over the N samples of ``(N, D)`` data.
+
+    Train mode normalizes with the minibatch mean and biased variance and updates
+    ``running = momentum * running + (1 - momentum) * batch_stat`` (mean and variance).
+    Test mode normalizes with the running statistics. Either way, out = gamma * xhat + beta.
+
+    Args:
+        x: ``(N, D)`` data.
+        gamma, beta: ``(D,)`` scale and shift.
+        bn_param: dict with ``'mode'`` (``'train'``/``'test'``, required), optional ``'eps'``
+            (1e-5), ``'momentum'`` (0.9), ``'running_mean'`` and ``'running_var'`` (``(D,)``,
+            default zeros of x's dtype). Both running statistics are written back into
+            ``bn_param`` on every call.
+
+    Returns:
+        ``out`` ``(N, D)`` and an opaque cache (a :class:`NormCache` tuple: centred ``x``,
+        ``xhat``, ``std`` ``(1, D)``, ``gamma``, axes, train flag) accepted by both
+        :func:`batchnorm_backward` and :func:`batchnorm_backward_alt`.
+
+    Raises:
+        KeyError: ``'mode'`` missing. ValueError: invalid mode (message contains
+        ``Invalid forward batchnorm mode "<mode>"``) or mismatched shapes.
+        TypeError: arrays from different namespaces.
+    """
+    return _batchnorm_forward("batchnorm_forward", x, gamma, beta, bn_param)
+
+
+def batchnorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Array]:
+    """Batchnorm backward pass, node by node through the computation graph.
+
+    Args:
+        dout: ``(N, D)`` upstream gradient.
+        cache: from :func:`batchnorm_forward`.
+
+    Returns:
+        ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
+    """
+    xp = _check_dout("batchnorm_backward", dout, cache)
+    dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
+    return _normalize_backward_graph(xp, dxhat, cache), dgamma, dbeta
+
+
+def batchnorm_backward_alt(dout: Array, cache: NormCache) -> tuple[Array, Array, Array]:
+    """Batchnorm backward pass in closed form; same cache and results as :func:`batchnorm_backward`.
+
+    Args:
+        dout: ``(N, D)`` upstream gradient.
+        cache: from :func:`batchnorm_forward`.
+
+    Returns:
+        ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
+    """
+    xp = _check_dout("batchnorm_backward_alt", dout, cache)
+    dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
+    return _normalize_backward(xp, dxhat, cache), dgamma, dbeta
+
+
+# --------------------------------------------------------------------------- layernorm
+def layernorm_forward(x: Array, gamma: Array, beta: Array,
+                      ln_param: MutableMapping | None) -> tuple[Array, NormCache]:
+    """Layer normalization: each sample (row) of ``(N, D)`` data is normalized over its D features.
+
+    Args:
+        x: ``(N, D)`` data.
+        gamma, beta: ``(D,)`` scale and shift.
+        ln_param: dict with optional ``'eps'`` (1e-5); other keys (``'mode'``) are ignored.
+
+    Returns:
+        ``out`` ``(N, D)`` and an opaque cache (a :class:`NormCache` tuple: centred ``x``,
+        ``xhat``, ``std`` ``(N, 1)``, ``gamma``, axes, train flag).
+    """
+    fn = "layernorm_forward"
+    xp = backend.namespace(x=x, gamma=gamma, beta=beta)
+    check_ndim(fn, "x", x, 2, "(N, D)")
+    _check_scale_shift(fn, x, gamma, beta, (x.shape[1],))
+    eps = (ln_param or {}).get("eps", 1e-5)
+    _, _, xc, std = _normalize(xp, x, (1,), eps)
+    xhat = xc / std
+    return gamma * xhat + beta, NormCache(xc, xhat, std, gamma, (1,), True)
+
+
+def layernorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Array]:
+    """Layernorm backward pass.
+
+    Args:
+        dout: ``(N, D)`` upstream gradient.
+        cache: from :func:`layernorm_forward`.
+
+    Returns:
+        ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
+    """
+    xp = _check_dout("layernorm_backward", dout, cache)
+    dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
+    return _normalize_backward(xp, dxhat, cache), dgamma, dbeta
