@@ -1,0 +1,126 @@
+"""Inverted dropout with cs231n's current semantics: ``p`` is the probability of KEEPING a unit.
+
+With ``'seed'`` in ``dropout_param`` the mask is drawn exactly as cs231n draws it, on the host:
+the global NumPy RNG is reseeded with the seed on every call (train or test; a side effect
+callers rely on), then ``rand(*x.shape) < p`` decides which units stay; the mask then moves to
+x's namespace and device. Without a seed the backend's own generator draws it (NumPy's global
+RNG for NumPy and array-api-strict arrays, ``cupy.random`` on the GPU).
+
+The pieces are private helpers (:func:`_dropout_mask`, :func:`_dropout_forward`) so that a
+drop-probability flavor (Stanford 2016-17, Berkeley) can reuse them with ``keep_prob = 1 - p``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from .. import backend
+from ..validation import check_array, check_shape, require_keys, shape_of
+
+__all__ = ["dropout_forward", "dropout_backward"]
+
+Array = Any
+
+
+def _reseed_host(seed: Any) -> None:
+    """Reseed NumPy's global RNG the way cs231n does, drawing nothing (an empty draw)."""
+    backend.seeded_uniform((0,), seed)
+
+
+def _check_mode(fn: str, mode: Any) -> str:
+    if mode not in ("train", "test"):
+        raise ValueError(f'{fn}: Invalid forward dropout mode "{mode}"; expected "train" or "test"')
+    return mode
+
+
+def _check_keep_prob(fn: str, name: str, keep_prob: Any) -> float:
+    """The keep probability as a float; ``ValueError`` outside ``(0, 1]``."""
+    try:
+        value = float(keep_prob)
+    except (TypeError, ValueError):
+        raise ValueError(f"{fn}: {name} must be a number, got {keep_prob!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{fn}: the keep probability must lie in (0, 1], got {name}={keep_prob!r}")
+    return value
+
+
+def _dropout_mask(x: Array, keep_prob: float, seed: Any = None) -> Array:
+    """Inverted-dropout mask like ``x``: 1/keep_prob where a unit is kept, 0 where it is dropped.
+
+    ``seed`` not None: cs231n's draw, ``np.random.seed(seed); np.random.rand(*x.shape) < keep_prob``
+    on the host (reseeds the global RNG), moved to x's namespace and device; the mask is float64,
+    like cs231n's. ``seed`` None: ``backend.uniform`` (the backend's own generator); the mask has
+    the draw's dtype (float64 on the host namespaces, x's dtype on CuPy).
+    """
+    xp = backend.namespace(x=x)
+    if seed is not None:
+        keep = backend.from_host(backend.seeded_uniform(tuple(x.shape), seed) < keep_prob, like=x)
+        dtype = xp.float64
+    else:
+        draw = backend.uniform(tuple(x.shape), like=x)
+        keep, dtype = draw < keep_prob, draw.dtype
+    return xp.astype(keep, dtype) / keep_prob
+
+
+def _dropout_forward(fn: str, x: Array, dropout_param: MutableMapping,
+                     keep_prob: float) -> tuple[Array, tuple[MutableMapping, Array | None]]:
+    """Dropout forward for a given keep probability; ``fn`` names the public caller in errors.
+
+    ``dropout_param`` must already hold ``'mode'``; ``'seed'`` (optional) is honoured here.
+    """
+    check_array(fn, "x", x)
+    xp = backend.namespace(x=x)
+    mode = _check_mode(fn, dropout_param["mode"])
+    seed = dropout_param.get("seed")
+    if mode == "test":
+        if seed is not None:
+            _reseed_host(seed)  # cs231n reseeds before looking at the mode
+        return x, (dropout_param, None)
+    mask = _dropout_mask(x, keep_prob, seed)
+    out = xp.astype(x * mask, x.dtype, copy=False)
+    return out, (dropout_param, mask)
+
+
+def dropout_forward(x: Array, dropout_param: MutableMapping) -> tuple[Array, tuple[MutableMapping, Array | None]]:
+    """Inverted dropout; ``dropout_param['p']`` is the probability of keeping each unit.
+
+    Args:
+        x: array of any shape.
+        dropout_param: dict with ``'p'`` (keep probability in (0, 1], required), ``'mode'``
+            (``'train'``/``'test'``, required) and optional ``'seed'``. A seed reseeds NumPy's
+            global RNG on every call (train and test), exactly as cs231n does.
+
+    Returns:
+        ``out`` (x's shape, dtype and namespace) and ``cache = (dropout_param, mask)``. Train:
+        ``out = x * mask`` with ``mask`` of x's shape holding ``1/p`` for kept units and 0 for
+        dropped ones. Test: ``out`` is ``x`` itself and ``mask`` is None.
+
+    Raises:
+        KeyError: ``'p'`` or ``'mode'`` missing. ValueError: invalid mode, ``p`` outside (0, 1].
+    """
+    fn = "dropout_forward"
+    require_keys(fn, "dropout_param", dropout_param, ("p", "mode"))
+    keep_prob = _check_keep_prob(fn, "p", dropout_param["p"])
+    return _dropout_forward(fn, x, dropout_param, keep_prob)
+
+
+def dropout_backward(dout: Array, cache: tuple[MutableMapping, Array | None]) -> Array:
+    """Backward pass of :func:`dropout_forward` (any keep/drop flavor: it only uses the mask).
+
+    Args:
+        dout: upstream gradient of x's shape.
+        cache: ``(dropout_param, mask)`` from the forward pass; the mode is read from
+            ``dropout_param`` as cs231n does.
+
+    Returns:
+        ``dx`` (a single array, dout's dtype): ``dout * mask`` in train mode, ``dout`` in test mode.
+    """
+    fn = "dropout_backward"
+    dropout_param, mask = cache
+    mode = _check_mode(fn, dropout_param["mode"])
+    if mode == "test" or mask is None:
+        return dout
+    xp = backend.namespace(dout=dout, mask=mask)
+    check_shape(fn, "dout", dout, shape_of(mask), "must match x")
+    return xp.astype(dout * mask, dout.dtype, copy=False)
