@@ -41,6 +41,11 @@ def _check_cupy(fn: str, name: str, a: Any):
     return cupy.ascontiguousarray(a)
 
 
+def _on_device(a: Any):
+    """Context manager that makes ``a``'s CUDA device current (outputs and launches go there)."""
+    return a.device
+
+
 def _check_image_size(fn: str, what: str, shape: tuple[int, ...]) -> None:
     size = int(np.prod(shape[1:], dtype=np.int64))
     if size >= _MAX_PER_IMAGE:
@@ -85,7 +90,7 @@ def im2col(x, HH: int, WW: int, stride: int, pad: int):
     cols_shape = (N, C * HH * WW, Ho * Wo)
     _check_image_size(fn, "x", x.shape)
     _check_image_size(fn, "cols", cols_shape)
-    with x.device:
+    with _on_device(x):
         cols = _cupy().empty(cols_shape, dtype=x.dtype)
         _launch("im2col", x.dtype, N, cols_shape[1] * cols_shape[2],
                 (x, cols) + _i32(N, C, H, W, HH, WW, Ho, Wo, int(stride), int(pad)))
@@ -110,7 +115,7 @@ def col2im(dcols, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: 
                            f"x_shape {x_shape}, kernel {HH}x{WW}, stride {stride}, pad {pad}")
     _check_image_size(fn, "dx", x_shape)
     _check_image_size(fn, "dcols", dcols.shape)
-    with dcols.device:
+    with _on_device(dcols):
         dx = _cupy().empty(x_shape, dtype=dcols.dtype)
         _launch("col2im", dcols.dtype, N, C * H * W,
                 (dcols, dx) + _i32(N, C, H, W, HH, WW, Ho, Wo, int(stride), int(pad)))
@@ -131,7 +136,7 @@ def maxpool_forward(x, pool_height: int, pool_width: int, stride: int):
     Ho, Wo = validation.pool_output_size(fn, x.shape, pool_height, pool_width, stride)
     _check_image_size(fn, "x", x.shape)
     cupy = _cupy()
-    with x.device:
+    with _on_device(x):
         out = cupy.empty((N, C, Ho, Wo), dtype=x.dtype)
         argmax = cupy.empty((N, C, Ho, Wo), dtype=cupy.int32)
         _launch("maxpool_forward", x.dtype, N, C * Ho * Wo,
@@ -162,7 +167,7 @@ def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_heig
         raise TypeError(f"{fn}: argmax must be an integer cupy.ndarray, got {type(argmax).__name__} "
                         f"of dtype {getattr(argmax, 'dtype', None)}")
     _check_image_size(fn, "dx", x_shape)
-    with dout.device:
+    with _on_device(dout):
         argmax = cupy.ascontiguousarray(argmax, dtype=cupy.int32)
         dx = cupy.empty(x_shape, dtype=dout.dtype)
         _launch("maxpool_backward", dout.dtype, N, C * H * W,
