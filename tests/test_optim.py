@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from xnn import backend, optim
-from tests.helpers import assert_namespace, rel_error
+from helpers import assert_namespace, rel_error
 
 RULES = ["sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad"]
 
