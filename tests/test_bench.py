@@ -1,0 +1,160 @@
+"""``xnn bench``: well-formed results on tiny shapes, the table, the JSON, torch-less runs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xnn import bench, bench_cases, bench_report
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+ROW_KEYS = {"case", "label", "op", "dtype", "device", "shapes", "ms", "ms_min", "ratio_fast_torch",
+            "ratio_generic_fast", "flops", "gflops", "errors", "max_rel_err", "peak_mem_bytes", "im2col_bytes",
+            "target", "repeat", "warmup"}
+EXPECTED_OPS = {"convA": ["fwd", "bwd", "fwd+bwd"], "convB": ["fwd", "bwd", "fwd+bwd"],
+                "pool": ["fwd", "bwd", "fwd+bwd"], "train": ["step"]}
+
+
+@pytest.fixture(scope="module")
+def quick_results():
+    """All four cases, tiny shapes, float64, one timed run each (shared by several tests)."""
+    return bench.run_bench(dtypes=("float64",), repeat=1, warmup=0, quick=True)
+
+
+def test_quick_run_is_well_formed(quick_results):
+    assert [r["case"] for r in quick_results] == [c for c in EXPECTED_OPS for _ in EXPECTED_OPS[c]]
+    for r in quick_results:
+        assert set(r) == ROW_KEYS
+        assert r["op"] in EXPECTED_OPS[r["case"]]
+        assert r["dtype"] == "float64" and r["device"] == "cpu"
+        assert r["ms"]["fast"] > 0 and r["ms"]["generic"] > 0
+        assert set(r["errors"]) == ({"generic", "torch"} if HAS_TORCH else {"generic"})
+        if HAS_TORCH:
+            assert r["ms"]["torch"] > 0
+            assert r["ratio_fast_torch"] == pytest.approx(r["ms"]["fast"] / r["ms"]["torch"])
+
+
+def test_quick_run_paths_agree(quick_results):
+    for r in quick_results:
+        for path, errs in r["errors"].items():
+            assert errs, (r["case"], r["op"], path)
+            assert max(errs.values()) < 1e-5, (r["case"], r["op"], path, errs)
+            assert r["max_rel_err"][path] == max(errs.values())
+    names = {(r["case"], r["op"]): set(r["errors"]["generic"]) for r in quick_results}
+    assert names[("convA", "bwd")] == {"dx", "dw", "db"}
+    assert names[("pool", "fwd+bwd")] == {"out", "dx"}
+    assert names[("train", "step")] == {"loss", "dW1", "db1", "dW2", "db2", "dW3", "db3"}
+
+
+def test_conv_rows_carry_flops_and_memory(quick_results):
+    conv_a = {r["op"]: r for r in quick_results if r["case"] == "convA"}
+    case = bench_cases.make_cases(quick=True, names=("convA",))[0]
+    assert conv_a["fwd"]["flops"] == bench_cases.conv_flops(case)["fwd"]
+    assert conv_a["fwd+bwd"]["flops"] == 3 * conv_a["fwd"]["flops"]
+    assert conv_a["fwd"]["gflops"]["fast"] == pytest.approx(conv_a["fwd"]["flops"] / conv_a["fwd"]["ms"]["fast"] / 1e6)
+    assert conv_a["fwd"]["im2col_bytes"] == 3 * 9 * 4 * 5 * 5 * 8
+    assert conv_a["fwd"]["peak_mem_bytes"] > 0
+    assert conv_a["fwd+bwd"]["ms"]["fast"] == pytest.approx(conv_a["fwd"]["ms"]["fast"] + conv_a["bwd"]["ms"]["fast"])
+    assert all(r["flops"] is None for r in quick_results if r["case"] in ("pool", "train"))
+
+
+def test_full_size_flop_counts_match_the_reference():
+    a, b = bench_cases.make_cases(names=("convA", "convB"))
+    assert bench_cases.conv_flops(a)["fwd"] == pytest.approx(34.6e6, rel=2e-3)
+    assert bench_cases.conv_flops(a)["bwd"] == pytest.approx(69.1e6, rel=2e-3)
+    assert bench_cases.conv_flops(b)["fwd"] == pytest.approx(482e6, rel=2e-3)
+    assert bench_cases.conv_flops(b)["bwd"] == pytest.approx(963e6, rel=2e-3)
+    assert bench_cases.im2col_bytes(a, "float64") == pytest.approx(5.5e6, rel=0.01)
+
+
+def test_float32_rows_and_case_filter():
+    rows = bench.run_bench(dtypes=("float32",), repeat=1, warmup=0, quick=True, cases=("pool",),
+                           paths=("fast", "generic"))
+    assert [r["op"] for r in rows] == ["fwd", "bwd", "fwd+bwd"]
+    assert all(r["dtype"] == "float32" and r["ms"]["torch"] is None for r in rows)
+    assert all(max(r["errors"]["generic"].values()) < 1e-5 for r in rows)
+
+
+def test_format_table(quick_results):
+    table = bench.format_table(quick_results)
+    lines = table.splitlines()
+    assert len(lines) == len(quick_results) + 2
+    assert lines[0].startswith("| case | dtype | xnn fast ms | xnn generic ms | torch ms | fast/torch |")
+    assert all(line.count("|") == lines[0].count("|") for line in lines)
+    assert "conv B 7x7 s1 fwd+bwd" in table and "ThreeLayerConvNet step" in table
+
+
+def test_targets():
+    row = {"device": "cpu", "case": "convB", "op": "fwd+bwd", "dtype": "float64", "ratio_fast_torch": 0.7}
+    assert bench_report.target_for(row) == {"metric": "fast/torch", "cmp": "<=", "limit": 0.6, "value": 0.7,
+                                            "met": False}
+    assert bench_report.target_for({**row, "dtype": "float32"})["met"] is True
+    assert bench_report.target_for({**row, "op": "fwd"}) is None
+    assert bench_report.target_for({**row, "ratio_fast_torch": None})["met"] is None
+    gpu = {"device": "gpu", "case": "pool", "op": "fwd+bwd", "dtype": "float32", "ratio_generic_fast": 3.5}
+    assert bench_report.target_for(gpu)["met"] is True
+
+
+def test_main_bench_writes_json_and_the_tool_renders_it(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    out = tmp_path / "sub" / "bench.json"
+    args = parser.parse_args(["--dtype", "float64", "--repeat", "1", "--warmup", "0", "--quick",
+                              "--cases", "convA", "--paths", "fast", "generic", "--json", str(out)])
+    assert bench.main_bench(args) == 0
+    printed = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert set(doc) == {"xnn_bench", "machine", "settings", "results"}
+    assert doc["settings"]["repeat"] == 1 and doc["settings"]["dtypes"] == ["float64"]
+    assert [r["op"] for r in doc["results"]] == ["fwd", "bwd", "fwd+bwd"]
+    machine = doc["machine"]
+    assert machine["cores"] == os.cpu_count() and machine["numpy"] == np.__version__
+    assert machine["cpu"] and "xnn" in machine and "blas" in machine
+    assert bench.format_table(doc["results"]) in printed
+
+    spec = importlib.util.spec_from_file_location("bench_table", ROOT / "tools" / "bench_table.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main([str(out)]) == 0
+    rendered = capsys.readouterr().out
+    assert rendered.startswith("Machine: ") and bench.format_table(doc["results"]) in rendered
+    assert tool.main([str(out), "--targets-only"]) == 0
+    assert "conv A 3x3 s2 fwd |" not in capsys.readouterr().out
+
+
+def test_torch_rows_are_skipped_without_torch(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    rows = bench.run_bench(dtypes=("float64",), repeat=1, warmup=0, quick=True, cases=("convB", "train"))
+    assert [r["op"] for r in rows] == ["fwd", "bwd", "fwd+bwd", "step"]
+    for r in rows:
+        assert r["ms"]["torch"] is None and r["ratio_fast_torch"] is None
+        assert set(r["errors"]) == {"generic"}
+        assert r["gflops"]["torch"] is None
+    table = bench.format_table(rows)
+    assert "| – | – |" in table
+    assert bench.machine_info()["torch"] is None
+
+
+def test_kernels_env_is_restored(monkeypatch):
+    monkeypatch.setenv("XNN_KERNELS", "something")
+    with bench.kernels_env("generic"):
+        assert os.environ["XNN_KERNELS"] == "generic"
+    assert os.environ["XNN_KERNELS"] == "something"
+    with bench.kernels_env(None):
+        assert "XNN_KERNELS" not in os.environ
+    assert os.environ["XNN_KERNELS"] == "something"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="run_bench: unknown paths"):
+        bench.run_bench(paths=("fast", "cudnn"), quick=True)
+    with pytest.raises(ValueError, match="make_cases: unknown case names"):
+        bench.run_bench(cases=("convC",), quick=True)

@@ -1,0 +1,243 @@
+"""``xnn bench``: xnn fast kernels vs the standard-only path vs PyTorch, side by side in one process.
+
+Each case (see :mod:`xnn.bench_cases`) runs on every path from the same inputs: the output of the
+first call of each path is compared with xnn fast (relative error), then every op is timed with
+``time.perf_counter``: ``warmup`` untimed runs, then the median of ``repeat`` runs (the device is
+synchronized after every run on the GPU). ``fwd+bwd`` rows are the sums of the fwd and bwd medians.
+
+The generic path is xnn with ``XNN_KERNELS=generic`` (the kernel dispatcher reads it at every call;
+it is set and restored around that path). PyTorch is imported lazily and its rows are empty
+when it is not importable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import backend
+from .bench_cases import Case, conv_flops, conv_forward_memory, host_inputs, im2col_bytes, make_cases, prepare_xnn
+from .bench_report import format_machine, format_table, machine_info, target_for
+from .bench_torch import import_torch, prepare_torch, set_threads, to_host, torch_device, torch_sync
+
+__all__ = ["run_bench", "format_table", "machine_info", "main_bench", "add_arguments", "write_json", "rel_error",
+           "PATHS"]
+
+PATHS = ("fast", "generic", "torch")
+DEFAULT_REPEAT = 9
+
+
+def rel_error(x: Any, y: Any) -> float:
+    """The notebooks' relative error ``max |x - y| / max(1e-8, |x| + |y|)``, in float64 on the host."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+@contextlib.contextmanager
+def kernels_env(value: str | None) -> Iterator[None]:
+    """Set ``XNN_KERNELS`` to ``value`` (``None``: unset) for the block, then restore it."""
+    old = os.environ.get("XNN_KERNELS")
+    if value is None:
+        os.environ.pop("XNN_KERNELS", None)
+    else:
+        os.environ["XNN_KERNELS"] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("XNN_KERNELS", None)
+        else:
+            os.environ["XNN_KERNELS"] = old
+
+
+def _cupy_sync() -> None:
+    importlib.import_module("cupy").cuda.Device().synchronize()
+
+
+def time_op(fn: Callable[[], Any], sync: Callable[[], None], warmup: int, repeat: int) -> tuple[float, float]:
+    """(median, min) seconds of ``repeat`` timed runs of ``fn`` after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+        sync()
+    times = []
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)
+
+
+def _host(a: Any) -> np.ndarray:
+    if hasattr(a, "detach"):
+        return to_host(a)
+    return np.asarray(backend.to_numpy(a) if not isinstance(a, (int, float)) else a)
+
+
+def _run_path(case: Case, path: str, inputs: dict, device: str, dtype: str, torch, warmup: int,
+              repeat: int) -> dict | None:
+    """Check outputs and timings of one path: ``{op: {"out": [host arrays], "s": median, "s_min": min}}``."""
+    if path == "torch":
+        tdev = torch_device(torch, device) if torch is not None else None
+        if tdev is None:
+            return None
+        prep, sync = prepare_torch(torch, case, inputs, tdev), (lambda: torch_sync(torch, tdev))
+    else:
+        prep = prepare_xnn(case, inputs, device, dtype)
+        sync = _cupy_sync if device == "gpu" else (lambda: None)
+    res = {op: {"out": [_host(a) for a in fn()]} for op, fn in prep.ops.items()}
+    sync()
+    for op, fn in prep.ops.items():
+        res[op]["s"], res[op]["s_min"] = time_op(fn, sync, warmup, repeat)
+    return res
+
+
+def _errors(case: Case, op: str, runs: dict) -> dict[str, dict[str, float]]:
+    ref = runs["fast"][op]["out"]
+    names = case.outputs[op]
+    return {path: {n: rel_error(a, b) for n, a, b in zip(names, r[op]["out"], ref)}
+            for path, r in runs.items() if path != "fast"}
+
+
+def _row(case: Case, op: str, dtype: str, device: str, runs: dict, errors: dict, settings: dict) -> dict:
+    ms = {p: (runs[p][op]["s"] * 1e3 if p in runs else None) for p in PATHS}
+    ms_min = {p: (runs[p][op]["s_min"] * 1e3 if p in runs else None) for p in PATHS}
+    flops = conv_flops(case)[op] if case.kind == "conv" else None
+    gflops = {p: (flops / (v * 1e6) if flops and v else None) for p, v in ms.items()}
+    ratio = ms["fast"] / ms["torch"] if ms["fast"] and ms["torch"] else None
+    row = {"case": case.name, "label": case.label, "op": op, "dtype": dtype, "device": device,
+           "shapes": {k: list(v) if isinstance(v, tuple) else v for k, v in case.shapes.items()},
+           "ms": ms, "ms_min": ms_min, "ratio_fast_torch": ratio,
+           "ratio_generic_fast": ms["generic"] / ms["fast"] if ms["generic"] and ms["fast"] else None,
+           "flops": flops, "gflops": gflops, "errors": errors,
+           "max_rel_err": {p: max(e.values()) for p, e in errors.items()},
+           "peak_mem_bytes": None, "im2col_bytes": None, **settings}
+    row["target"] = target_for(row)
+    return row
+
+
+def _sum_row(fwd: dict, bwd: dict, case: Case) -> dict:
+    """The ``fwd+bwd`` row: sums of the fwd and bwd medians, the larger errors."""
+    add = (lambda a, b: a + b if a is not None and b is not None else None)
+    row = {**fwd, "op": "fwd+bwd", "peak_mem_bytes": None, "im2col_bytes": None}
+    row["ms"] = {p: add(fwd["ms"][p], bwd["ms"][p]) for p in PATHS}
+    row["ms_min"] = {p: add(fwd["ms_min"][p], bwd["ms_min"][p]) for p in PATHS}
+    row["errors"] = {p: {**fwd["errors"][p], **bwd["errors"][p]} for p in fwd["errors"]}
+    row["max_rel_err"] = {p: max(e.values()) for p, e in row["errors"].items()}
+    ms = row["ms"]
+    row["ratio_fast_torch"] = ms["fast"] / ms["torch"] if ms["fast"] and ms["torch"] else None
+    row["ratio_generic_fast"] = ms["generic"] / ms["fast"] if ms["generic"] and ms["fast"] else None
+    row["flops"] = conv_flops(case)["fwd+bwd"] if case.kind == "conv" else None
+    row["gflops"] = {p: (row["flops"] / (v * 1e6) if row["flops"] and v else None) for p, v in ms.items()}
+    row["target"] = target_for(row)
+    return row
+
+
+def _run_case(case: Case, dtype: str, device: str, paths: Sequence[str], torch, warmup: int,
+              repeat: int) -> list[dict]:
+    inputs = host_inputs(case, dtype)
+    runs = {}
+    for path in paths:
+        with kernels_env("generic" if path == "generic" else None):
+            r = _run_path(case, path, inputs, device, dtype, torch, warmup, repeat)
+        if r is not None:
+            runs[path] = r
+    settings = {"repeat": repeat, "warmup": warmup}
+    rows = [_row(case, op, dtype, device, runs, _errors(case, op, runs), settings) for op in case.outputs]
+    if case.kind == "conv" and device == "cpu" and "fast" in paths:
+        with kernels_env(None):
+            rows[0]["peak_mem_bytes"] = conv_forward_memory(inputs)
+        rows[0]["im2col_bytes"] = im2col_bytes(case, dtype)
+    if len(rows) == 2:
+        rows.append(_sum_row(rows[0], rows[1], case))
+    return rows
+
+
+def run_bench(device: str = "cpu", dtypes: Sequence[str] = ("float32", "float64"), repeat: int = DEFAULT_REPEAT,
+              warmup: int = 2, paths: Sequence[str] = PATHS, cases: Sequence[str] | None = None,
+              quick: bool = False) -> list[dict]:
+    """Run the benchmark cases and return one result dict per (case, op, dtype).
+
+    ``device``: "cpu" or "gpu"; ``paths``: any of "fast", "generic", "torch" ("fast" is the
+    reference of the error checks and is always run); ``cases``: a subset of
+    ``("convA", "convB", "pool", "train")``; ``quick=True`` shrinks every shape (for tests).
+    Each dict has ``case, label, op, dtype, device, shapes``, ``ms`` / ``ms_min`` / ``gflops``
+    (path -> value or None), ``ratio_fast_torch``, ``ratio_generic_fast``, ``flops``, ``errors``
+    (path -> output name -> relative error vs fast), ``max_rel_err``, ``peak_mem_bytes`` and
+    ``im2col_bytes`` (conv fwd rows on the CPU), ``target`` (DESIGN section 6, or None),
+    ``repeat`` and ``warmup``.
+    """
+    unknown = set(paths) - set(PATHS)
+    if unknown:
+        raise ValueError(f"run_bench: unknown paths {sorted(unknown)}; expected some of {PATHS}")
+    dev = backend.resolve_device(device)
+    paths = ("fast",) + tuple(p for p in PATHS if p in paths and p != "fast")
+    torch = import_torch() if "torch" in paths else None
+    old_threads = set_threads(torch) if torch is not None else None
+    try:
+        results = []
+        for case in make_cases(quick, tuple(cases) if cases is not None else None):
+            for dtype in dtypes:
+                results += _run_case(case, str(np.dtype(dtype)), dev, paths, torch, warmup, repeat)
+        return results
+    finally:
+        if torch is not None:
+            torch.set_num_threads(old_threads)
+
+
+def write_json(path: str | os.PathLike, results: list[dict], info: dict | None = None,
+               settings: dict | None = None) -> Path:
+    """Write ``{"machine", "settings", "results"}`` as JSON to ``path`` (parents created); returns the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"xnn_bench": 1, "machine": info if info is not None else machine_info(), "settings": settings or {},
+           "results": results}
+    out.write_text(json.dumps(doc, indent=1) + "\n")
+    return out
+
+
+def add_arguments(parser) -> None:
+    """Add the ``bench`` options to an argparse (sub)parser."""
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="where xnn (and torch) run")
+    parser.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
+    parser.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
+    parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs per op (median)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs per op first")
+    parser.add_argument("--cases", nargs="+", choices=("convA", "convB", "pool", "train"), default=None)
+    parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
+    parser.add_argument("--quick", action="store_true", help="tiny shapes (a smoke test, not a benchmark)")
+
+
+def main_bench(args) -> int:
+    """CLI entry: run, print the machine and the table, write ``--json``. Returns the exit status."""
+    dtype = getattr(args, "dtype", "both")
+    dtypes = ("float32", "float64") if dtype == "both" else (dtype,)
+    settings = {"device": getattr(args, "device", "cpu"), "dtypes": list(dtypes),
+                "repeat": getattr(args, "repeat", DEFAULT_REPEAT), "warmup": getattr(args, "warmup", 2),
+                "quick": bool(getattr(args, "quick", False)), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    results = run_bench(device=settings["device"], dtypes=dtypes, repeat=settings["repeat"],
+                        warmup=settings["warmup"], paths=tuple(getattr(args, "paths", None) or PATHS),
+                        cases=getattr(args, "cases", None), quick=settings["quick"])
+    info = machine_info()
+    print(format_machine(info))
+    print(format_table(results))
+    if getattr(args, "json", None):
+        print(f"wrote {write_json(args.json, results, info, settings)}")
+    return 0
+
+
+if __name__ == "__main__":  # python -m xnn.bench (works without the CLI)
+    import argparse
+    _parser = argparse.ArgumentParser(prog="python -m xnn.bench", description=__doc__.splitlines()[0])
+    add_arguments(_parser)
+    raise SystemExit(main_bench(_parser.parse_args()))

@@ -1,0 +1,233 @@
+"""The cases of ``xnn bench``: shapes, inputs, FLOP counts and the xnn (fast / generic) runners.
+
+A *case* is one layer or training workload (conv A, conv B, max-pool, ThreeLayerConvNet step).
+Every path (xnn fast, xnn generic, PyTorch) of a case is prepared from the same host inputs,
+drawn from ``np.random.RandomState(231)``, into a :class:`Prepared`: a callable per timed op that
+returns that op's outputs (as a tuple, in the order of ``Case.outputs[op]``). The outputs of the
+first call are what the harness compares across paths.
+
+This module sits at the CLI level of the layering (it imports layers, models and optim).
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import backend
+
+__all__ = ["Case", "Prepared", "CASE_NAMES", "make_cases", "host_inputs", "prepare_xnn", "conv_flops",
+           "conv_forward_memory", "im2col_bytes"]
+
+CASE_NAMES = ("convA", "convB", "pool", "train")
+TRAIN_PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
+LEARNING_RATE = 1e-3
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark workload.
+
+    ``kind`` is ``"conv"``, ``"pool"`` or ``"train"``; ``shapes`` holds its geometry:
+    conv: ``x`` (N, C, H, W), ``w`` (F, C, HH, WW), ``stride``, ``pad``;
+    pool: ``x`` (N, C, H, W), ``pool`` (pool_height, pool_width, stride);
+    train: ``batch``, ``input_dim`` (C, H, W), ``num_filters``, ``filter_size``, ``hidden_dim``, ``num_classes``.
+    ``outputs`` maps each timed op (``fwd``/``bwd`` or ``step``) to the names of what it returns.
+    """
+
+    name: str
+    label: str
+    kind: str
+    shapes: dict[str, Any]
+    outputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    """One path of one case, ready to time: ``ops[op]()`` runs the op and returns its outputs."""
+
+    ops: dict[str, Callable[[], tuple]]
+
+
+def _conv_case(name: str, label: str, x: tuple, w: tuple, stride: int, pad: int) -> Case:
+    return Case(name, label, "conv", {"x": x, "w": w, "stride": stride, "pad": pad},
+                {"fwd": ("out",), "bwd": ("dx", "dw", "db")})
+
+
+def make_cases(quick: bool = False, names: tuple[str, ...] | None = None) -> list[Case]:
+    """The benchmark cases (DESIGN section 6), or tiny versions of them with ``quick=True``.
+
+    ``names`` filters by case name (``convA``, ``convB``, ``pool``, ``train``).
+    """
+    if quick:
+        cases = [_conv_case("convA", "conv A 3x3 s2", (4, 3, 9, 9), (5, 3, 3, 3), 2, 1),
+                 _conv_case("convB", "conv B 7x7 s1", (2, 3, 8, 8), (4, 3, 7, 7), 1, 3),
+                 Case("pool", "max-pool 2x2 s2", "pool", {"x": (2, 3, 8, 8), "pool": (2, 2, 2)},
+                      {"fwd": ("out",), "bwd": ("dx",)}),
+                 Case("train", "ThreeLayerConvNet step", "train",
+                      {"batch": 4, "input_dim": (3, 8, 8), "num_filters": 4, "filter_size": 7, "hidden_dim": 10,
+                       "num_classes": 10}, {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})]
+    else:
+        cases = [_conv_case("convA", "conv A 3x3 s2", (100, 3, 31, 31), (25, 3, 3, 3), 2, 1),
+                 _conv_case("convB", "conv B 7x7 s1", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3),
+                 Case("pool", "max-pool 2x2 s2", "pool", {"x": (100, 3, 32, 32), "pool": (2, 2, 2)},
+                      {"fwd": ("out",), "bwd": ("dx",)}),
+                 Case("train", "ThreeLayerConvNet step", "train",
+                      {"batch": 50, "input_dim": (3, 32, 32), "num_filters": 32, "filter_size": 7,
+                       "hidden_dim": 100, "num_classes": 10},
+                      {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})]
+    if names is not None:
+        unknown = set(names) - set(CASE_NAMES)
+        if unknown:
+            raise ValueError(f"make_cases: unknown case names {sorted(unknown)}; expected some of {CASE_NAMES}")
+        cases = [c for c in cases if c.name in names]
+    return cases
+
+
+# --------------------------------------------------------------------------- geometry
+def conv_out_hw(case: Case) -> tuple[int, int]:
+    """(Ho, Wo) of a conv case (floor semantics)."""
+    _, _, H, W = case.shapes["x"]
+    _, _, HH, WW = case.shapes["w"]
+    s, p = case.shapes["stride"], case.shapes["pad"]
+    return 1 + (H + 2 * p - HH) // s, 1 + (W + 2 * p - WW) // s
+
+
+def conv_flops(case: Case) -> dict[str, int]:
+    """FLOPs of a conv case: forward ``2*N*F*Ho*Wo*C*HH*WW``, backward twice that."""
+    N, C, _, _ = case.shapes["x"]
+    F, _, HH, WW = case.shapes["w"]
+    Ho, Wo = conv_out_hw(case)
+    fwd = 2 * N * F * Ho * Wo * C * HH * WW
+    return {"fwd": fwd, "bwd": 2 * fwd, "fwd+bwd": 3 * fwd}
+
+
+def im2col_bytes(case: Case, dtype: str) -> int:
+    """Size of the im2col matrix ``(C*HH*WW, N*Ho*Wo)`` of a conv case in ``dtype``."""
+    N, C, _, _ = case.shapes["x"]
+    _, _, HH, WW = case.shapes["w"]
+    Ho, Wo = conv_out_hw(case)
+    return C * HH * WW * N * Ho * Wo * np.dtype(dtype).itemsize
+
+
+def conv_forward_memory(inputs: dict[str, np.ndarray]) -> int:
+    """Peak bytes NumPy allocates (tracemalloc) during one ``conv_forward_fast`` call, output and cache included."""
+    from .layers.conv import conv_forward_fast
+    conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        result = conv_forward_fast(inputs["x"], inputs["w"], inputs["b"], conv_param)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del result
+    return int(peak)
+
+
+# --------------------------------------------------------------------------- inputs
+def _he(rs: np.random.RandomState, *shape: int, fan_in: int) -> np.ndarray:
+    return rs.randn(*shape) * np.sqrt(2.0 / fan_in)
+
+
+def host_inputs(case: Case, dtype: str) -> dict[str, Any]:
+    """Host NumPy inputs of a case in ``dtype``, drawn from ``RandomState(231)`` in a fixed order.
+
+    conv: ``x, w, b, dout`` and ``stride, pad``; pool: ``x, dout`` and the pool geometry;
+    train: ``X`` (batch, C, H, W), ``y`` (batch,) int64 and He-scaled ``params`` W1..b3.
+    """
+    rs = np.random.RandomState(231)
+    sh = case.shapes
+    if case.kind == "conv":
+        Ho, Wo = conv_out_hw(case)
+        x, w = rs.randn(*sh["x"]), rs.randn(*sh["w"])
+        b, dout = rs.randn(sh["w"][0]), rs.randn(sh["x"][0], sh["w"][0], Ho, Wo)
+        arrays = {"x": x, "w": w, "b": b, "dout": dout}
+        return {**{k: v.astype(dtype) for k, v in arrays.items()}, "stride": sh["stride"], "pad": sh["pad"]}
+    if case.kind == "pool":
+        ph, pw, s = sh["pool"]
+        N, C, H, W = sh["x"]
+        x = rs.randn(*sh["x"])
+        dout = rs.randn(N, C, 1 + (H - ph) // s, 1 + (W - pw) // s)
+        return {"x": x.astype(dtype), "dout": dout.astype(dtype), "pool_height": ph, "pool_width": pw, "stride": s}
+    C, H, W = sh["input_dim"]
+    F, fs, hid, ncls = sh["num_filters"], sh["filter_size"], sh["hidden_dim"], sh["num_classes"]
+    X = rs.randn(sh["batch"], C, H, W).astype(dtype)
+    y = rs.randint(ncls, size=sh["batch"]).astype(np.int64)
+    flat = F * (H // 2) * (W // 2)
+    params = {"W1": _he(rs, F, C, fs, fs, fan_in=C * fs * fs), "b1": np.zeros(F),
+              "W2": _he(rs, flat, hid, fan_in=flat), "b2": np.zeros(hid),
+              "W3": _he(rs, hid, ncls, fan_in=hid), "b3": np.zeros(ncls)}
+    return {"X": X, "y": y, "params": {k: v.astype(dtype) for k, v in params.items()}}
+
+
+# --------------------------------------------------------------------------- xnn runners
+def _on(device: str, a: Any) -> Any:
+    return backend.to_device(a, device) if device != "cpu" else a
+
+
+def _prepare_conv(inputs: dict[str, Any], device: str) -> Prepared:
+    from .layers.conv import conv_backward_fast, conv_forward_fast
+    x, w, b, dout = (_on(device, inputs[k]) for k in ("x", "w", "b", "dout"))
+    conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
+    state: dict[str, Any] = {}
+
+    def fwd() -> tuple:
+        out, state["cache"] = conv_forward_fast(x, w, b, conv_param)
+        return (out,)
+
+    def bwd() -> tuple:
+        return tuple(conv_backward_fast(dout, state["cache"]))
+
+    fwd()
+    return Prepared({"fwd": fwd, "bwd": bwd})
+
+
+def _prepare_pool(inputs: dict[str, Any], device: str) -> Prepared:
+    from .layers.pool import max_pool_backward_fast, max_pool_forward_fast
+    x, dout = _on(device, inputs["x"]), _on(device, inputs["dout"])
+    pool_param = {k: inputs[k] for k in ("pool_height", "pool_width", "stride")}
+    state: dict[str, Any] = {}
+
+    def fwd() -> tuple:
+        out, state["cache"] = max_pool_forward_fast(x, pool_param)
+        return (out,)
+
+    def bwd() -> tuple:
+        return (max_pool_backward_fast(dout, state["cache"]),)
+
+    fwd()
+    return Prepared({"fwd": fwd, "bwd": bwd})
+
+
+def _prepare_train(case: Case, inputs: dict[str, Any], device: str, dtype: str) -> Prepared:
+    from .models.cnn import ThreeLayerConvNet
+    from .optim import sgd
+    sh = case.shapes
+    model = ThreeLayerConvNet(input_dim=sh["input_dim"], num_filters=sh["num_filters"],
+                              filter_size=sh["filter_size"], hidden_dim=sh["hidden_dim"],
+                              num_classes=sh["num_classes"], dtype=np.dtype(dtype).type)
+    model.params = {k: _on(device, v.copy()) for k, v in inputs["params"].items()}
+    X, y = _on(device, inputs["X"]), _on(device, inputs["y"])
+    configs = {k: {"learning_rate": LEARNING_RATE} for k in TRAIN_PARAMS}
+
+    def step() -> tuple:
+        loss, grads = model.loss(X, y)
+        for k in TRAIN_PARAMS:
+            model.params[k], configs[k] = sgd(model.params[k], grads[k], configs[k])
+        return (loss,) + tuple(grads[k] for k in TRAIN_PARAMS)
+
+    return Prepared({"step": step})
+
+
+def prepare_xnn(case: Case, inputs: dict[str, Any], device: str, dtype: str) -> Prepared:
+    """The xnn path of a case on ``device`` ("cpu" or "gpu"); the kernel path follows ``XNN_KERNELS``."""
+    if case.kind == "conv":
+        return _prepare_conv(inputs, device)
+    if case.kind == "pool":
+        return _prepare_pool(inputs, device)
+    return _prepare_train(case, inputs, device, dtype)

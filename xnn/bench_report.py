@@ -1,0 +1,152 @@
+"""Reporting for ``xnn bench``: machine info, DESIGN section 6 targets, the markdown table."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+import numpy as np
+
+__all__ = ["machine_info", "format_machine", "format_table", "target_for", "CPU_TARGETS"]
+
+# (case, op) -> largest allowed fast/torch time ratio on the CPU, per dtype (None: any dtype).
+CPU_TARGETS = {("convB", "fwd+bwd"): {"float32": 1.0, "float64": 0.6},
+               ("convA", "fwd+bwd"): {None: 1.2},
+               ("pool", "fwd+bwd"): {None: 1.5},
+               ("train", "step"): {None: 1.2}}
+GPU_SPEEDUP_OVER_GENERIC = 3.0
+
+
+def target_for(row: dict) -> dict | None:
+    """The DESIGN section 6 target of a result row and whether it is met, or None.
+
+    CPU: ``{"metric": "fast/torch", "cmp": "<=", "limit", "value", "met"}``; GPU conv/pool
+    fwd+bwd rows: ``generic/fast >= 3``. ``met`` is None when the value is missing.
+    """
+    if row["device"] == "cpu":
+        limits = CPU_TARGETS.get((row["case"], row["op"]))
+        if limits is None:
+            return None
+        limit = limits.get(row["dtype"], limits.get(None))
+        value = row.get("ratio_fast_torch")
+        return {"metric": "fast/torch", "cmp": "<=", "limit": limit, "value": value,
+                "met": None if value is None else bool(value <= limit)}
+    if row["op"] == "fwd+bwd":
+        value = row.get("ratio_generic_fast")
+        return {"metric": "generic/fast", "cmp": ">=", "limit": GPU_SPEEDUP_OVER_GENERIC, "value": value,
+                "met": None if value is None else bool(value >= GPU_SPEEDUP_OVER_GENERIC)}
+    return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas() -> dict[str, Any]:
+    try:
+        deps = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return {"name": deps.get("name"), "version": deps.get("version"),
+                "config": deps.get("openblas configuration")}
+    except Exception:  # older NumPy or an unusual build
+        return {"name": None, "version": None, "config": None}
+
+
+def _torch_info() -> dict[str, Any] | None:
+    from .bench_torch import import_torch
+    torch = import_torch()
+    if torch is None:
+        return None
+    info = {"version": torch.__version__, "threads": torch.get_num_threads(),
+            "mkldnn": bool(torch.backends.mkldnn.is_available()), "mkl": bool(torch.backends.mkl.is_available()),
+            "cuda": torch.version.cuda if torch.cuda.is_available() else None}
+    return info
+
+
+def _gpu_info() -> dict[str, Any] | None:
+    from . import backend
+    if not backend.gpu_available():
+        return None
+    import importlib
+    cupy = importlib.import_module("cupy")
+    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+    name = props.get("name", b"")
+    return {"name": name.decode() if isinstance(name, bytes) else str(name), "cupy": cupy.__version__}
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, cores, NumPy + BLAS, torch, xnn (and the GPU when CuPy sees one)."""
+    from . import __version__
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        usable = os.cpu_count()
+    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
+            "python": platform.python_version(), "platform": platform.platform(),
+            "numpy": np.__version__, "blas": _blas(), "torch": _torch_info(), "xnn": __version__,
+            "gpu": _gpu_info()}
+
+
+def format_machine(info: dict[str, Any]) -> str:
+    """One line naming the machine and the library versions."""
+    blas = info.get("blas") or {}
+    torch = info.get("torch")
+    torch_text = f"torch {torch['version']} ({torch['threads']} threads)" if torch else "torch: not installed"
+    gpu = f", GPU {info['gpu']['name']} (CuPy {info['gpu']['cupy']})" if info.get("gpu") else ""
+    return (f"{info['cpu']}, {info['cores']} cores{gpu}; NumPy {info['numpy']} ({blas.get('name')} "
+            f"{blas.get('version')}); {torch_text}; xnn {info['xnn']}")
+
+
+def _ms(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3g}"
+
+
+def _err(errs: dict[str, float], path: str) -> str:
+    return f"{errs[path]:.1e}" if path in errs else "–"
+
+
+def _mem(row: dict) -> str:
+    if row.get("peak_mem_bytes") is None:
+        return ""
+    return f"{row['peak_mem_bytes'] / 1e6:.3g} ({row['im2col_bytes'] / 1e6:.3g})"
+
+
+def _gflops(row: dict) -> str:
+    g = row.get("gflops") or {}
+    if g.get("fast") is None:
+        return ""
+    return f"{g['fast']:.1f}" + (f" ({g['torch']:.1f})" if g.get("torch") else "")
+
+
+def _target(row: dict) -> str:
+    t = row.get("target")
+    if not t:
+        return ""
+    verdict = "–" if t["met"] is None else ("met" if t["met"] else "**missed**")
+    return f"{t['metric']} {t['cmp']} {t['limit']:g}: {verdict}"
+
+
+HEADER = ("case", "dtype", "xnn fast ms", "xnn generic ms", "torch ms", "fast/torch", "GFLOP/s fast (torch)",
+          "max rel err generic", "max rel err torch", "fwd peak MB (im2col MB)", "target (DESIGN 6)")
+
+
+def format_table(results: list[dict]) -> str:
+    """The results as a markdown table, one line per (case, op, dtype); a device column when not all CPU."""
+    with_device = any(r["device"] != "cpu" for r in results)
+    header = HEADER[:1] + (("device",) if with_device else ()) + HEADER[1:]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in results:
+        ratio = r.get("ratio_fast_torch")
+        cells = [f"{r['label']} {r['op']}"] + ([r["device"]] if with_device else []) + [
+            r["dtype"], _ms(r["ms"]["fast"]), _ms(r["ms"]["generic"]), _ms(r["ms"]["torch"]),
+            "–" if ratio is None else f"{ratio:.2f}", _gflops(r), _err(r["max_rel_err"], "generic"),
+            _err(r["max_rel_err"], "torch"), _mem(r), _target(r)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

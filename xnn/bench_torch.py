@@ -1,0 +1,127 @@
+"""The PyTorch path of ``xnn bench`` (imported lazily; xnn never depends on torch).
+
+Forward ops run with autograd recording; backward ops are ``torch.autograd.grad`` on a graph
+retained from one forward, so a backward timing covers only the backward. The training step is
+the functional equivalent of a ThreeLayerConvNet step: conv -> relu -> 2x2 max-pool -> affine ->
+relu -> affine -> softmax cross-entropy (+ 0.5*reg*sum W^2 when reg > 0), gradients by
+``torch.autograd.grad``, then an in-place SGD update.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+import numpy as np
+
+from .bench_cases import LEARNING_RATE, TRAIN_PARAMS, Case, Prepared
+
+__all__ = ["import_torch", "torch_device", "torch_sync", "set_threads", "prepare_torch", "to_host"]
+
+
+def import_torch():
+    """The torch module, or ``None`` when it is not importable (its rows are then skipped)."""
+    try:
+        return importlib.import_module("torch")
+    except Exception:  # ImportError, or a broken install: no torch rows
+        return None
+
+
+def torch_device(torch, device: str) -> str | None:
+    """The torch device serving xnn ``device`` ("cpu" -> "cpu", "gpu" -> "cuda"), or None if unusable."""
+    if device == "cpu":
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else None
+
+
+def torch_sync(torch, tdev: str) -> None:
+    """Wait for queued torch work on ``tdev`` (a no-op on the CPU)."""
+    if tdev == "cuda":
+        torch.cuda.synchronize()
+
+
+def set_threads(torch, n: int | None = None) -> int:
+    """Set torch's intra-op threads to ``n`` (default ``os.cpu_count()``); returns the previous value."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(n or os.cpu_count() or 1)
+    return old
+
+
+def to_host(t: Any) -> np.ndarray:
+    """A torch tensor (or number) as a NumPy array."""
+    if hasattr(t, "detach"):
+        return t.detach().cpu().numpy()
+    return np.asarray(t)
+
+
+def _tensor(torch, a: np.ndarray, tdev: str, grad: bool = False):
+    t = torch.tensor(np.ascontiguousarray(a), device=tdev)
+    return t.requires_grad_(grad)
+
+
+def _prepare_conv(torch, inputs: dict[str, Any], tdev: str) -> Prepared:
+    F = torch.nn.functional
+    x, w, b = (_tensor(torch, inputs[k], tdev, True) for k in ("x", "w", "b"))
+    dout = _tensor(torch, inputs["dout"], tdev)
+    state: dict[str, Any] = {}
+
+    def fwd() -> tuple:
+        state["out"] = F.conv2d(x, w, b, stride=inputs["stride"], padding=inputs["pad"])
+        return (state["out"],)
+
+    def bwd() -> tuple:
+        return torch.autograd.grad(state["out"], (x, w, b), dout, retain_graph=True)
+
+    fwd()
+    return Prepared({"fwd": fwd, "bwd": bwd})
+
+
+def _prepare_pool(torch, inputs: dict[str, Any], tdev: str) -> Prepared:
+    F = torch.nn.functional
+    x = _tensor(torch, inputs["x"], tdev, True)
+    dout = _tensor(torch, inputs["dout"], tdev)
+    kernel = (inputs["pool_height"], inputs["pool_width"])
+    state: dict[str, Any] = {}
+
+    def fwd() -> tuple:
+        state["out"] = F.max_pool2d(x, kernel, stride=inputs["stride"])
+        return (state["out"],)
+
+    def bwd() -> tuple:
+        return torch.autograd.grad(state["out"], (x,), dout, retain_graph=True)
+
+    fwd()
+    return Prepared({"fwd": fwd, "bwd": bwd})
+
+
+def _prepare_train(torch, case: Case, inputs: dict[str, Any], tdev: str, reg: float = 0.0) -> Prepared:
+    F = torch.nn.functional
+    params = [_tensor(torch, inputs["params"][k], tdev, True) for k in TRAIN_PARAMS]
+    X = _tensor(torch, inputs["X"], tdev)
+    y = torch.tensor(inputs["y"], device=tdev)
+    pad = (case.shapes["filter_size"] - 1) // 2
+
+    def step() -> tuple:
+        W1, b1, W2, b2, W3, b3 = params
+        h = F.max_pool2d(F.relu(F.conv2d(X, W1, b1, stride=1, padding=pad)), 2, stride=2)
+        h = F.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
+        loss = F.cross_entropy(h @ W3 + b3, y)
+        if reg:
+            loss = loss + 0.5 * reg * sum((W * W).sum() for W in (W1, W2, W3))
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p.sub_(LEARNING_RATE * g)
+        return (loss,) + tuple(grads)
+
+    return Prepared({"step": step})
+
+
+def prepare_torch(torch, case: Case, inputs: dict[str, Any], tdev: str) -> Prepared:
+    """The PyTorch path of a case on torch device ``tdev``."""
+    if case.kind == "conv":
+        return _prepare_conv(torch, inputs, tdev)
+    if case.kind == "pool":
+        return _prepare_pool(torch, inputs, tdev)
+    return _prepare_train(torch, case, inputs, tdev)
