@@ -26,7 +26,8 @@ def test_keep_rate_and_inverted_scaling(xp, p):
     assert_namespace(mask, xp)
     out_np, mask_np = to_numpy(out), to_numpy(mask)
     assert abs(np.mean(out_np != 0) - p) < 0.01
-    assert abs(out_np.mean() - x.mean()) < 0.1
+    # inverted dropout keeps the mean: allow 6 standard errors of the mean of x * mask
+    assert abs(out_np.mean() - x.mean()) < 6 * np.sqrt(np.mean(x**2) * (1 - p) / p / x.size)
     assert set(np.unique(mask_np)) <= {0.0, 1.0 / p}
     np.testing.assert_allclose(out_np, x * mask_np, rtol=1e-15)
 
