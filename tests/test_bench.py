@@ -17,7 +17,7 @@ from xnn import bench, bench_cases, bench_report
 ROOT = Path(__file__).resolve().parents[1]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 ROW_KEYS = {"case", "label", "op", "dtype", "device", "shapes", "ms", "ms_min", "ratio_fast_torch",
-            "ratio_generic_fast", "flops", "gflops", "errors", "max_rel_err", "peak_mem_bytes", "im2col_bytes",
+            "ratio_generic_fast", "flops", "gflops", "errors", "max_rel_err", "errors_elementwise", "peak_mem_bytes", "im2col_bytes",
             "target", "repeat", "warmup"}
 EXPECTED_OPS = {"convA": ["fwd", "bwd", "fwd+bwd"], "convB": ["fwd", "bwd", "fwd+bwd"],
                 "pool": ["fwd", "bwd", "fwd+bwd"], "train": ["step"]}
@@ -48,6 +48,8 @@ def test_quick_run_paths_agree(quick_results):
             assert errs, (r["case"], r["op"], path)
             assert max(errs.values()) < 1e-5, (r["case"], r["op"], path, errs)
             assert r["max_rel_err"][path] == max(errs.values())
+        for path, errs in r["errors_elementwise"].items():
+            assert set(errs) == set(r["errors"][path]) and max(errs.values()) < 1e-5
     names = {(r["case"], r["op"]): set(r["errors"]["generic"]) for r in quick_results}
     assert names[("convA", "bwd")] == {"dx", "dw", "db"}
     assert names[("pool", "fwd+bwd")] == {"out", "dx"}
@@ -141,6 +143,15 @@ def test_torch_rows_are_skipped_without_torch(monkeypatch):
     table = bench.format_table(rows)
     assert "| – | – |" in table
     assert bench.machine_info()["torch"] is None
+
+
+def test_error_metrics():
+    ref = np.array([1.0, -2.0, 4.0, 1e-3])
+    got = ref + np.array([0.0, 0.0, 4e-6, 1e-6])
+    assert bench.scaled_error(got, ref) == pytest.approx(1e-6)
+    assert bench.rel_error(got, ref) == pytest.approx(1e-6 / 2.001e-3)
+    assert bench.scaled_error(ref, ref) == 0.0 and bench.scaled_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert bench.scaled_error(np.float32(2.5), 2.5) == 0.0
 
 
 def test_kernels_env_is_restored(monkeypatch):

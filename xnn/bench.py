@@ -30,7 +30,7 @@ from .bench_report import format_machine, format_table, machine_info, target_for
 from .bench_torch import import_torch, prepare_torch, set_threads, to_host, torch_device, torch_sync
 
 __all__ = ["run_bench", "format_table", "machine_info", "main_bench", "add_arguments", "write_json", "rel_error",
-           "PATHS"]
+           "scaled_error", "PATHS"]
 
 PATHS = ("fast", "generic", "torch")
 DEFAULT_REPEAT = 9
@@ -41,6 +41,18 @@ def rel_error(x: Any, y: Any) -> float:
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def scaled_error(x: Any, y: Any) -> float:
+    """``max |x - y| / max |y|`` in float64: the largest deviation relative to the reference's scale.
+
+    Unlike :func:`rel_error` it does not blow up on outputs near zero (float32 sums that cancel),
+    so it is the metric of the table; ``rel_error`` is recorded too.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    scale = float(np.max(np.abs(y))) if y.size else 0.0
+    return float(np.max(np.abs(x - y))) / scale if scale > 0 else float(np.max(np.abs(x - y), initial=0.0))
 
 
 @contextlib.contextmanager
@@ -102,14 +114,16 @@ def _run_path(case: Case, path: str, inputs: dict, device: str, dtype: str, torc
     return res
 
 
-def _errors(case: Case, op: str, runs: dict) -> dict[str, dict[str, float]]:
+def _errors(case: Case, op: str, runs: dict, metric: Callable[[Any, Any], float]) -> dict[str, dict[str, float]]:
+    """path -> output name -> ``metric(path's output, fast's output)`` for every path but fast."""
     ref = runs["fast"][op]["out"]
     names = case.outputs[op]
-    return {path: {n: rel_error(a, b) for n, a, b in zip(names, r[op]["out"], ref)}
+    return {path: {n: metric(a, b) for n, a, b in zip(names, r[op]["out"], ref)}
             for path, r in runs.items() if path != "fast"}
 
 
-def _row(case: Case, op: str, dtype: str, device: str, runs: dict, errors: dict, settings: dict) -> dict:
+def _row(case: Case, op: str, dtype: str, device: str, runs: dict, settings: dict) -> dict:
+    errors = _errors(case, op, runs, scaled_error)
     ms = {p: (runs[p][op]["s"] * 1e3 if p in runs else None) for p in PATHS}
     ms_min = {p: (runs[p][op]["s_min"] * 1e3 if p in runs else None) for p in PATHS}
     flops = conv_flops(case)[op] if case.kind == "conv" else None
@@ -121,6 +135,7 @@ def _row(case: Case, op: str, dtype: str, device: str, runs: dict, errors: dict,
            "ratio_generic_fast": ms["generic"] / ms["fast"] if ms["generic"] and ms["fast"] else None,
            "flops": flops, "gflops": gflops, "errors": errors,
            "max_rel_err": {p: max(e.values()) for p, e in errors.items()},
+           "errors_elementwise": _errors(case, op, runs, rel_error),
            "peak_mem_bytes": None, "im2col_bytes": None, **settings}
     row["target"] = target_for(row)
     return row
@@ -132,7 +147,8 @@ def _sum_row(fwd: dict, bwd: dict, case: Case) -> dict:
     row = {**fwd, "op": "fwd+bwd", "peak_mem_bytes": None, "im2col_bytes": None}
     row["ms"] = {p: add(fwd["ms"][p], bwd["ms"][p]) for p in PATHS}
     row["ms_min"] = {p: add(fwd["ms_min"][p], bwd["ms_min"][p]) for p in PATHS}
-    row["errors"] = {p: {**fwd["errors"][p], **bwd["errors"][p]} for p in fwd["errors"]}
+    for key in ("errors", "errors_elementwise"):
+        row[key] = {p: {**fwd[key][p], **bwd[key][p]} for p in fwd[key]}
     row["max_rel_err"] = {p: max(e.values()) for p, e in row["errors"].items()}
     ms = row["ms"]
     row["ratio_fast_torch"] = ms["fast"] / ms["torch"] if ms["fast"] and ms["torch"] else None
@@ -153,7 +169,7 @@ def _run_case(case: Case, dtype: str, device: str, paths: Sequence[str], torch, 
         if r is not None:
             runs[path] = r
     settings = {"repeat": repeat, "warmup": warmup}
-    rows = [_row(case, op, dtype, device, runs, _errors(case, op, runs), settings) for op in case.outputs]
+    rows = [_row(case, op, dtype, device, runs, settings) for op in case.outputs]
     if case.kind == "conv" and device == "cpu" and "fast" in paths:
         with kernels_env(None):
             rows[0]["peak_mem_bytes"] = conv_forward_memory(inputs)
@@ -173,7 +189,8 @@ def run_bench(device: str = "cpu", dtypes: Sequence[str] = ("float32", "float64"
     ``("convA", "convB", "pool", "train")``; ``quick=True`` shrinks every shape (for tests).
     Each dict has ``case, label, op, dtype, device, shapes``, ``ms`` / ``ms_min`` / ``gflops``
     (path -> value or None), ``ratio_fast_torch``, ``ratio_generic_fast``, ``flops``, ``errors``
-    (path -> output name -> relative error vs fast), ``max_rel_err``, ``peak_mem_bytes`` and
+    (path -> output name -> :func:`scaled_error` vs fast), ``max_rel_err`` (path -> the largest
+    of those), ``errors_elementwise`` (the same with the notebooks' :func:`rel_error`), ``peak_mem_bytes`` and
     ``im2col_bytes`` (conv fwd rows on the CPU), ``target`` (DESIGN section 6, or None),
     ``repeat`` and ``warmup``.
     """
