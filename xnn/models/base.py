@@ -25,7 +25,16 @@ import numpy as np
 
 from .. import backend
 
-__all__ = ["ModelBase", "gather_rows", "write_npz_atomic", "read_npz"]
+__all__ = [
+    "ModelBase",
+    "gather_rows",
+    "namespace_dtype",
+    "l2_penalty",
+    "add_weight_decay",
+    "host_weight",
+    "write_npz_atomic",
+    "read_npz",
+]
 
 PARAM_PREFIX = "param."
 BN_PREFIX = "bn_param."
@@ -81,6 +90,37 @@ def gather_rows(a: Any, idx: np.ndarray) -> Any:
         return a[idx]
     xp = backend.namespace(a)
     return xp.take(a, backend.from_host(np.asarray(idx), like=a), axis=0)
+
+
+def namespace_dtype(xp, dtype: Any):
+    """The dtype object of namespace ``xp`` named like ``dtype`` (``np.float32`` -> ``xp.float32``)."""
+    return getattr(xp, np.dtype(dtype).name)
+
+
+def l2_penalty(xp, params: dict[str, Any], names: list[str]) -> float:
+    """``sum over names of sum(params[name] ** 2)`` as a Python float."""
+    return sum(float(xp.sum(params[k] * params[k])) for k in names)
+
+
+def add_weight_decay(model: Any, data_loss: float, grads: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Add ``0.5 * model.reg * sum(W**2)`` over the weights ``W1, W2, ...`` to the loss and
+    ``model.reg * W`` to their gradients (biases, gamma and beta are not regularized).
+
+    Returns ``(loss as a Python float, grads)``; ``grads`` is updated in place.
+    """
+    names = [k for k in model.params if k.startswith("W")]
+    loss = float(data_loss)
+    if model.reg and names:
+        xp = backend.namespace(*(model.params[k] for k in names))
+        loss += 0.5 * model.reg * l2_penalty(xp, model.params, names)
+        for k in names:
+            grads[k] = grads[k] + model.reg * model.params[k]
+    return loss, grads
+
+
+def host_weight(weight_scale: float, *shape: int) -> np.ndarray:
+    """``weight_scale * randn(*shape)`` from NumPy's legacy global RNG (cs231n's init), on the host."""
+    return weight_scale * backend.host_randn(*shape)
 
 
 class ModelBase:
