@@ -154,6 +154,12 @@ def test_error_metrics():
     assert bench.scaled_error(np.float32(2.5), 2.5) == 0.0
 
 
+def test_busy_warning():
+    assert bench_report.busy_warning([0.9, 0.5, 0.2], cores=2) is None
+    assert "busy" in bench_report.busy_warning([1.5, 0.5, 0.2], cores=2)
+    assert bench_report.busy_warning(None) is None
+
+
 def test_kernels_env_is_restored(monkeypatch):
     monkeypatch.setenv("XNN_KERNELS", "something")
     with bench.kernels_env("generic"):

@@ -25,8 +25,9 @@ def render(doc: dict, targets_only: bool = False) -> str:
     if targets_only:
         results = [r for r in results if r.get("target")]
     s = doc.get("settings") or {}
+    load = s.get("loadavg_start")
     settings = (f"median of {s.get('repeat')} runs after {s.get('warmup')} warm-ups, device {s.get('device')}, "
-                f"{s.get('date', '')}").rstrip(", ")
+                f"{s.get('date', '')}" + (f", load at start {load[0]:.2f}" if load else "")).rstrip(", ")
     return f"Machine: {format_machine(doc['machine'])}\n\n{settings}\n\n{format_table(results)}\n"
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import backend
 from .bench_cases import Case, conv_flops, conv_forward_memory, host_inputs, im2col_bytes, make_cases, prepare_xnn
-from .bench_report import format_machine, format_table, machine_info, target_for
+from .bench_report import busy_warning, format_machine, format_table, load_average, machine_info, target_for
 from .bench_torch import import_torch, prepare_torch, set_threads, to_host, torch_device, torch_sync
 
 __all__ = ["run_bench", "format_table", "machine_info", "main_bench", "add_arguments", "write_json", "rel_error",
@@ -241,7 +241,11 @@ def main_bench(args) -> int:
     dtypes = ("float32", "float64") if dtype == "both" else (dtype,)
     settings = {"device": getattr(args, "device", "cpu"), "dtypes": list(dtypes),
                 "repeat": getattr(args, "repeat", DEFAULT_REPEAT), "warmup": getattr(args, "warmup", 2),
-                "quick": bool(getattr(args, "quick", False)), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+                "quick": bool(getattr(args, "quick", False)), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "loadavg_start": load_average()}
+    warning = busy_warning(settings["loadavg_start"])
+    if warning:
+        print(warning, flush=True)
     results = run_bench(device=settings["device"], dtypes=dtypes, repeat=settings["repeat"],
                         warmup=settings["warmup"], paths=tuple(getattr(args, "paths", None) or PATHS),
                         cases=getattr(args, "cases", None), quick=settings["quick"])

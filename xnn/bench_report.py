@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["machine_info", "format_machine", "format_table", "target_for", "CPU_TARGETS"]
+__all__ = ["machine_info", "format_machine", "format_table", "target_for", "load_average", "busy_warning",
+           "CPU_TARGETS"]
 
 # (case, op) -> largest allowed fast/torch time ratio on the CPU, per dtype (None: any dtype).
 CPU_TARGETS = {("convB", "fwd+bwd"): {"float32": 1.0, "float64": 0.6},
@@ -91,7 +92,24 @@ def machine_info() -> dict[str, Any]:
     return {"cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
             "python": platform.python_version(), "platform": platform.platform(),
             "numpy": np.__version__, "blas": _blas(), "torch": _torch_info(), "xnn": __version__,
-            "gpu": _gpu_info()}
+            "gpu": _gpu_info(), "loadavg": load_average()}
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (None where the OS has none): other work skews timings."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def busy_warning(load: list[float] | None, cores: int | None = None) -> str | None:
+    """A warning line when the 1-minute load exceeds half the cores, else None."""
+    cores = cores or os.cpu_count() or 1
+    if load is None or load[0] <= 0.5 * cores:
+        return None
+    return (f"warning: the machine is busy (1-minute load {load[0]:.2f} on {cores} cores) before the run; "
+            "timings will be noisy")
 
 
 def format_machine(info: dict[str, Any]) -> str:
@@ -100,8 +118,9 @@ def format_machine(info: dict[str, Any]) -> str:
     torch = info.get("torch")
     torch_text = f"torch {torch['version']} ({torch['threads']} threads)" if torch else "torch: not installed"
     gpu = f", GPU {info['gpu']['name']} (CuPy {info['gpu']['cupy']})" if info.get("gpu") else ""
+    load = f"; load {info['loadavg'][0]:.2f}" if info.get("loadavg") else ""
     return (f"{info['cpu']}, {info['cores']} cores{gpu}; NumPy {info['numpy']} ({blas.get('name')} "
-            f"{blas.get('version')}); {torch_text}; xnn {info['xnn']}")
+            f"{blas.get('version')}); {torch_text}; xnn {info['xnn']}{load}")
 
 
 def _ms(v: float | None) -> str:
