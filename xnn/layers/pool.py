@@ -171,8 +171,6 @@ def max_pool_backward_fast(dout: Array, cache: tuple) -> Array:
     ``ValueError('Unrecognized method "<tag>"')``.
     """
     method, inner = cache
-    if method == "reshape":
-        return max_pool_backward_reshape(dout, inner)
-    if method == "im2col":
-        return max_pool_backward_im2col(dout, inner)
+    if method in ("reshape", "im2col"):
+        return _backward_from_argmax("max_pool_backward_fast", dout, inner)
     raise ValueError(f'Unrecognized method "{method}"')
