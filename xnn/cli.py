@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="{train,info,data}")
     sub.required = True
     _add_train_parser(sub)
+    from .bench import add_arguments as add_bench_arguments
+    add_bench_arguments(sub.add_parser("bench", help="time xnn kernels against the standard-only path and PyTorch",
+                                       description="Time conv, max-pool and a training step (xnn fast, xnn "
+                                                   "generic, PyTorch) in one process; see benchmarks/README.md."))
     sub.add_parser("info", help="versions, devices and the kernel path of every op",
                    description="Print versions, devices, GPU availability and which kernel path each op takes.")
     data = sub.add_parser("data", help="dataset commands")
@@ -165,6 +169,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "info":
         print(info_text())
         return 0
+    if args.command == "bench":
+        from .bench import main_bench
+        return main_bench(args)
     if args.command == "data":
         from .data import download_cifar10
         path = download_cifar10(args.dest)
