@@ -1,0 +1,147 @@
+"""Run course notebooks unchanged on xnn: make ``cs231n`` (or ``nndl``, ``deeplearning``, ...) import xnn.
+
+Put this before the notebook's own imports::
+
+    import xnn.compat; xnn.compat.alias("cs231n")              # Stanford CS231n 2018+
+    import xnn.compat; xnn.compat.alias("cs6353")              # Utah CS6353 (cs231n flavor)
+    import xnn.compat; xnn.compat.alias("deeplearning", flavor="cs182")   # Berkeley CS182
+    import xnn.compat; xnn.compat.alias("cs231n", flavor="cs182")         # Stanford 2016-17
+    import xnn.compat
+    for name in ("nndl", "utils", "cs231n"):
+        xnn.compat.alias(name, flavor="ece147")                # UCLA ECE C147/C247
+
+After it, ``from cs231n.layers import *``, ``from cs231n.classifiers.fc_net import *``,
+``from cs231n.solver import Solver``, ``from cs231n import optim`` and the other course modules
+(see :func:`modules`) resolve to xnn. The aliased modules are fresh module objects holding xnn's
+functions and classes (or the flavor's thin wrappers of them); xnn's own modules are untouched.
+
+If a real package of that name is importable (typically the course's own ``cs231n/`` folder
+next to the notebook), :func:`alias` refuses with a ``ValueError``; ``force=True`` then puts xnn
+in front of it, and the course modules xnn does not provide (``cs231n.rnn_layers``,
+``cs231n.coco_utils``, ...) still load from the course folder. Standard-library names and
+``xnn`` itself can never be aliased.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import types
+
+from . import _hook
+from .flavors import FLAVORS, Flavor
+
+__all__ = ["alias", "unalias", "aliases", "flavors", "modules"]
+
+_NEVER = frozenset({"xnn"}) | frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+def flavors() -> dict[str, str]:
+    """``{flavor name: which courses it serves}``."""
+    return {name: flavor.description for name, flavor in FLAVORS.items()}
+
+
+def modules(flavor: str = "cs231n") -> list[str]:
+    """The module paths a flavor serves, relative to the alias name (``''`` is the package itself)."""
+    return _flavor(flavor).modules()
+
+
+def aliases() -> dict[str, str]:
+    """The aliases in force: ``{alias name: flavor name}``."""
+    return _hook.finder().names()
+
+
+def _flavor(flavor: str) -> Flavor:
+    if not isinstance(flavor, str) or flavor not in FLAVORS:
+        raise ValueError(f"alias: unknown flavor {flavor!r}; choose one of {sorted(FLAVORS)}")
+    return FLAVORS[flavor]
+
+
+def _check_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"alias: name must be a str, got {type(name).__name__}")
+    if not name.isidentifier():
+        raise ValueError(f"alias: name must be a top-level package name (a Python identifier, no dots), "
+                         f"got {name!r}")
+    if name in _NEVER:
+        raise ValueError(f"alias: refusing to alias {name!r}: it is a standard-library module or xnn itself, "
+                         "and shadowing it would break unrelated code (force=True does not apply)")
+    return name
+
+
+def _real_package(name: str) -> importlib.machinery.ModuleSpec | None:
+    """The spec of an importable module called ``name`` that is not one of our aliases, else None."""
+    existing = sys.modules.get(name)
+    if existing is not None:
+        return getattr(existing, "__spec__", None) or importlib.machinery.ModuleSpec(name, None)
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+
+
+def alias(name: str = "cs231n", flavor: str = "cs231n", force: bool = False) -> types.ModuleType:
+    """Make ``import <name>`` and the course submodules of the flavor import xnn.
+
+    Args:
+        name: the course's top-level package name (``"cs231n"``, ``"cs6353"``, ``"nndl"``,
+            ``"utils"``, ``"deeplearning"``, ...). Several names may be aliased at once.
+        flavor: ``"cs231n"`` (Stanford 2018+, Utah), ``"cs182"`` (Berkeley, Stanford 2016-17:
+            dropout ``p`` = drop probability) or ``"ece147"`` (UCLA: ``'a'``/``'v'`` optimizer
+            keys); see :func:`flavors`.
+        force: alias even if a real package called ``name`` is importable (the aliased modules
+            take precedence; modules the flavor does not define still come from the real
+            package's directory), or replace an alias of ``name`` with another flavor.
+
+    Returns:
+        The aliased top-level module (``import <name>`` gives the same object).
+
+    Raises:
+        ValueError: unknown flavor; a name that is not an identifier, is a standard-library
+            module or ``xnn``; a real package ``name`` exists (without ``force``); ``name`` is
+            already aliased with another flavor (without ``force``).
+        TypeError: ``name`` is not a string.
+
+    Aliasing a name again with the same flavor does nothing (and returns the same module).
+    """
+    name = _check_name(name)
+    chosen = _flavor(flavor)
+    current = _hook.finder().get(name)
+    if current is not None:
+        if current.flavor.name == chosen.name:
+            return importlib.import_module(name)
+        if not force:
+            raise ValueError(f"alias: {name!r} is already aliased with flavor {current.flavor.name!r}; "
+                             f"call xnn.compat.unalias({name!r}) first or pass force=True")
+        unalias(name)
+    real = _real_package(name)
+    if real is not None and not force:
+        where = real.origin or ", ".join(real.submodule_search_locations or ()) or "sys.modules"
+        raise ValueError(f"alias: a real package {name!r} is importable ({where}); xnn.compat will not hide "
+                         f"it unless you pass force=True (then xnn serves {name}.layers, {name}.solver, ... "
+                         "and the rest still loads from that package)")
+    locations = tuple(real.submodule_search_locations or ()) if real is not None else ()
+    _hook.purge_modules(name)
+    _hook.finder().register(_hook.AliasEntry(name, chosen, locations))
+    _hook.install()
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(name)
+    except BaseException:
+        unalias(name)
+        raise
+
+
+def unalias(name: str) -> bool:
+    """Remove the alias ``name`` and drop ``name`` and ``name.*`` from ``sys.modules``.
+
+    Returns:
+        True if ``name`` was aliased, False otherwise (nothing is touched then).
+    """
+    entry = _hook.finder().unregister(name)
+    if entry is None:
+        return False
+    _hook.purge_modules(name)
+    _hook.uninstall_if_unused()
+    return True
