@@ -1,11 +1,9 @@
-"""The ``ece147`` flavor: UCLA ECE C147/C247 (``nndl`` and ``utils`` packages).
+"""The ``ece147`` flavor's models: UCLA ECE C147/C247 (``nndl`` and ``utils`` packages).
 
 Dropout ``p`` is the keep probability, as in Stanford 2018+ (so the layers are xnn's as is). What
 differs: ``FullyConnectedNet(dropout=1, use_batchnorm=False)`` (``dropout`` = keep probability,
-1 = off), ``ThreeLayerConvNet(..., use_batchnorm=False)``, and the optimizer state keys:
-``rmsprop`` keeps its running average of squared gradients under ``'a'``; ``adam`` keeps the
-first moment under ``'v'``, the second under ``'a'`` and the step under ``'t'``. This module is
-also the ``optim`` module the flavor's Solver resolves ``update_rule`` names against.
+1 = off) and ``ThreeLayerConvNet(..., use_batchnorm=False)``. The optimizer keys live in
+:mod:`xnn.compat.ece147_optim`.
 """
 
 from __future__ import annotations
@@ -16,48 +14,8 @@ from typing import Any
 import numpy as np
 
 from .. import models
-from ..optim import _adam_rule, _rmsprop_rule, adagrad, sgd, sgd_momentum, sgd_nesterov_momentum
 
-__all__ = ["sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad",
-           "FullyConnectedNet", "ThreeLayerConvNet", "OPTIM_RULES"]
-
-Array = Any
-Config = dict[str, Any]
-
-OPTIM_RULES = ("sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad")
-
-
-def rmsprop(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Config]:
-    """RMSProp with UCLA's state key: ``a = decay_rate*a + (1-decay_rate)*dw**2``.
-
-    ``next_w = w - learning_rate*dw/(sqrt(a)+epsilon)``.
-
-    Args:
-        w: weights, any shape. dw: gradient, same shape as ``w``.
-        config: ``learning_rate`` (1e-2), ``decay_rate`` (0.99), ``epsilon`` (1e-8), state ``a``
-            (shape of ``w``, zeros when absent).
-
-    Returns:
-        ``(next_w, config)`` with the new ``config['a']``.
-    """
-    return _rmsprop_rule(w, dw, config, cache_key="a")
-
-
-def adam(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Config]:
-    """Adam with UCLA's state keys: first moment ``v``, second moment ``a``, step ``t``.
-
-    ``t += 1``; ``v = beta1*v + (1-beta1)*dw``; ``a = beta2*a + (1-beta2)*dw**2``;
-    ``next_w = w - learning_rate * v_hat / (sqrt(a_hat) + epsilon)`` with bias-corrected hats.
-
-    Args:
-        w: weights, any shape. dw: gradient, same shape as ``w``.
-        config: ``learning_rate`` (1e-3), ``beta1`` (0.9), ``beta2`` (0.999), ``epsilon`` (1e-8),
-            state ``v`` and ``a`` (shape of ``w``) and ``t`` (0).
-
-    Returns:
-        ``(next_w, config)`` with the new ``v``, ``a`` and ``t``.
-    """
-    return _adam_rule(w, dw, config, m_key="v", v_key="a")
+__all__ = ["FullyConnectedNet", "ThreeLayerConvNet"]
 
 
 class FullyConnectedNet(models.FullyConnectedNet):

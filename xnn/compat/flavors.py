@@ -198,7 +198,7 @@ ECE147 = CS231N.derive(
     "UCLA ECE C147/C247 `nndl` and `utils` (keep-probability dropout, FullyConnectedNet(dropout=1, "
     "use_batchnorm=False), rmsprop state 'a', adam state 'v'/'a'/'t', sgd_nesterov_momentum)",
     overrides={
-        "optim": ((_ECE147, ("rmsprop", "adam", "sgd_nesterov_momentum")),),
+        "optim": (("xnn.compat.ece147_optim", ("rmsprop", "adam", "sgd_nesterov_momentum")),),
         "classifiers.fc_net": ((_ECE147, ("FullyConnectedNet",)),),
         "fc_net": ((_ECE147, ("FullyConnectedNet",)),),
         "classifiers.cnn": ((_ECE147, ("ThreeLayerConvNet",)),),
