@@ -24,8 +24,8 @@ def _fc_inputs(rng, norm: bool):
 
 
 def _conv_inputs(rng, norm: bool):
-    x = rng.standard_normal((2, 3, 6, 6))
-    w = rng.standard_normal((4, 3, 3, 3)) * 0.3
+    x = rng.standard_normal((2, 2, 4, 4))
+    w = rng.standard_normal((4, 2, 3, 3)) * 0.3
     b = rng.standard_normal(4) * 0.1
     arrays = [x, w, b]
     if norm:
@@ -125,12 +125,12 @@ def test_affine_norm_cache_structures(rng):
 def test_conv_cache_structures(rng):
     x, w, b = _conv_inputs(rng, False)
     out, (conv_cache, relu_cache) = sw.conv_relu_forward(x, w, b, dict(CONV))
-    assert out.shape == (2, 4, 6, 6) and conv_cache[0] is x and conv_cache[1] is w
-    assert relu_cache.shape == (2, 4, 6, 6)
+    assert out.shape == (2, 4, 4, 4) and conv_cache[0] is x and conv_cache[1] is w
+    assert relu_cache.shape == (2, 4, 4, 4)
     out, cache = sw.conv_relu_pool_forward(x, w, b, dict(CONV), dict(POOL))
-    assert out.shape == (2, 4, 3, 3) and len(cache) == 3 and cache[0][0] is x
+    assert out.shape == (2, 4, 2, 2) and len(cache) == 3 and cache[0][0] is x
     assert np.allclose(out, sw.conv_relu_forward(x, w, b, dict(CONV))[0]
-                       .reshape(2, 4, 3, 2, 3, 2).max(axis=(3, 5)))
+                       .reshape(2, 4, 2, 2, 2, 2).max(axis=(3, 5)))
     g, be = np.ones(4), np.zeros(4)
     bn_param = {"mode": "train"}
     out, cache = sw.conv_bn_relu_forward(x, w, b, g, be, dict(CONV), bn_param)
@@ -154,4 +154,4 @@ def test_bad_input_propagates_clear_errors(rng):
         sw.affine_relu_forward(x, w[:5], b)
     x, w, b = _conv_inputs(rng, False)
     with pytest.raises(ValueError, match="channels"):
-        sw.conv_relu_forward(x, w[:, :2], b, dict(CONV))
+        sw.conv_relu_forward(x, w[:, :1], b, dict(CONV))
