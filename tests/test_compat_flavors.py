@@ -1,0 +1,226 @@
+"""Course flavors of xnn.compat: cs182 (drop-probability dropout, Berkeley Solver) and ece147 (UCLA keys).
+
+A flavor only adapts signatures and keys, so each test compares it with xnn's cs231n objects on
+the same seeds: the numbers must be identical, not just close.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import xnn.compat as compat
+from helpers import assert_namespace, rel_error
+from xnn import backend, layers, models, optim
+from xnn.compat import cs182, ece147, ece147_optim, solvers
+from xnn.solver import Solver
+
+N, D, H1, H2, C = 6, 15, 20, 30, 10
+
+
+def _fc_run(cls, **kwargs):
+    """Seeded notebook-style FullyConnectedNet: train-mode loss and grads, then test-mode scores."""
+    np.random.seed(231)
+    X = np.random.randn(N, D)
+    y = np.random.randint(C, size=(N,))
+    model = cls([H1, H2], input_dim=D, num_classes=C, reg=0.1, weight_scale=5e-2, dtype=np.float64, seed=123,
+                **kwargs)
+    loss, grads = model.loss(X, y)
+    return model, loss, grads, model.loss(X)
+
+
+def _assert_same_run(a, b):
+    (_, loss_a, grads_a, scores_a), (_, loss_b, grads_b, scores_b) = a, b
+    assert loss_a == loss_b
+    assert sorted(grads_a) == sorted(grads_b)
+    for k in grads_a:
+        assert np.array_equal(grads_a[k], grads_b[k]), k
+    assert np.array_equal(scores_a, scores_b)
+
+
+# --------------------------------------------------------------------------- FullyConnectedNet fidelity
+@pytest.mark.parametrize("setting", ["plain", "batchnorm", "dropout", "batchnorm+dropout"])
+def test_fc_net_flavors_match_cs231n(setting):
+    norm, keep = "batchnorm" in setting, 0.75 if "dropout" in setting else 1
+    ref = _fc_run(models.FullyConnectedNet, dropout_keep_ratio=keep, normalization="batchnorm" if norm else None)
+    _assert_same_run(ref, _fc_run(cs182.FullyConnectedNet, dropout=1 - keep, use_batchnorm=norm))
+    _assert_same_run(ref, _fc_run(ece147.FullyConnectedNet, dropout=keep, use_batchnorm=norm))
+
+
+def test_fc_net_dropout_changes_the_loss():
+    """Guard for the test above: the seeded dropout really is active in the compared runs."""
+    plain = _fc_run(cs182.FullyConnectedNet)[1]
+    assert _fc_run(cs182.FullyConnectedNet, dropout=0.25)[1] != plain
+    assert _fc_run(ece147.FullyConnectedNet, dropout=0.75)[1] != plain
+
+
+def test_cs182_fc_net_attributes():
+    model = _fc_run(cs182.FullyConnectedNet, dropout=0.25, use_batchnorm=True)[0]
+    assert model.use_dropout and model.use_batchnorm and model.normalization == "batchnorm"
+    assert model.dropout_param == {"mode": "test", "p": 0.25, "seed": 123}  # p restored to the drop prob
+    assert len(model.bn_params) == 2 and "running_mean" in model.bn_params[0]
+    off = cs182.FullyConnectedNet([H1], input_dim=D, num_classes=C)
+    assert not off.use_dropout and off.dropout_param == {} and off.bn_params == [] and not off.use_batchnorm
+    with pytest.raises(ValueError, match="DROPPING"):
+        cs182.FullyConnectedNet([H1], input_dim=D, num_classes=C, dropout=1.0)
+
+
+def test_ece147_fc_net_attributes():
+    model = _fc_run(ece147.FullyConnectedNet, dropout=0.5)[0]
+    assert model.use_dropout and not model.use_batchnorm and model.dropout_param["p"] == 0.5
+    off = ece147.FullyConnectedNet([H1], input_dim=D, num_classes=C)  # dropout=1 means off
+    assert not off.use_dropout and off.dropout_param == {}
+
+
+def test_ece147_three_layer_convnet_accepts_use_batchnorm():
+    np.random.seed(0)
+    ref = models.ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=2, filter_size=3, hidden_dim=5)
+    np.random.seed(0)
+    ucla = ece147.ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=2, filter_size=3, hidden_dim=5,
+                                    use_batchnorm=False)
+    assert ucla.use_batchnorm is False
+    assert all(np.array_equal(ref.params[k], ucla.params[k]) for k in ref.params)
+    with pytest.raises(NotImplementedError, match="use_batchnorm=True"):
+        ece147.ThreeLayerConvNet(use_batchnorm=True)
+
+
+# --------------------------------------------------------------------------- cs182 dropout layer
+def test_cs182_dropout_drops_p():
+    np.random.seed(1)
+    x = np.random.randn(400, 500) + 10
+    out, (param, mask) = cs182.dropout_forward(x, {"mode": "train", "p": 0.3})
+    assert abs(np.mean(out == 0) - 0.3) < 0.01
+    assert np.allclose(out[out != 0], x[out != 0] / 0.7)
+    assert abs(out.mean() - x.mean()) < 0.05
+    test_out, (_, test_mask) = cs182.dropout_forward(x, {"mode": "test", "p": 0.3})
+    assert test_out is x and test_mask is None
+
+
+def test_cs182_dropout_seeded_mask_and_backward():
+    x = np.random.randn(7, 9)
+    out, cache = cs182.dropout_forward(x, {"mode": "train", "p": 0.3, "seed": 42})
+    np.random.seed(42)
+    expected_mask = (np.random.rand(7, 9) < 1 - 0.3) / (1 - 0.3)
+    assert np.array_equal(out, x * expected_mask)
+    ref_out, _ = layers.dropout_forward(x, {"mode": "train", "p": 1 - 0.3, "seed": 42})
+    assert np.array_equal(out, ref_out)
+    dout = np.random.randn(7, 9)
+    assert np.array_equal(cs182.dropout_backward(dout, cache), dout * expected_mask)
+
+
+def test_cs182_dropout_namespaces(xp):
+    x = xp.asarray(np.random.randn(4, 5))
+    out, (_, mask) = cs182.dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 3})
+    assert_namespace(out, xp)
+    ref, _ = layers.dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 3})
+    assert rel_error(out, ref) == 0.0
+
+
+@pytest.mark.parametrize("param, error", [({"mode": "train", "p": 1.0}, ValueError),
+                                          ({"mode": "train", "p": -0.1}, ValueError),
+                                          ({"mode": "train", "p": "x"}, ValueError),
+                                          ({"mode": "train"}, KeyError),
+                                          ({"mode": "eval", "p": 0.2}, ValueError)])
+def test_cs182_dropout_bad_input(param, error):
+    with pytest.raises(error, match="dropout_forward"):
+        cs182.dropout_forward(np.ones((2, 3)), param)
+
+
+# --------------------------------------------------------------------------- ece147 optimizer keys
+def _lin(a, b):
+    return np.linspace(a, b, num=20).reshape(4, 5)
+
+
+def test_ece147_rmsprop_state_under_a(xp):
+    w, dw = xp.asarray(_lin(-0.4, 0.6)), xp.asarray(_lin(-0.6, 0.4))
+    next_w, config = ece147_optim.rmsprop(w, dw, {"learning_rate": 1e-2, "a": xp.asarray(_lin(0.6, 0.9))})
+    ref_w, ref = optim.rmsprop(w, dw, {"learning_rate": 1e-2, "cache": xp.asarray(_lin(0.6, 0.9))})
+    assert "cache" not in config and set(config) == {"learning_rate", "decay_rate", "epsilon", "a"}
+    assert_namespace(next_w, xp)
+    assert rel_error(next_w, ref_w) == 0.0 and rel_error(config["a"], ref["cache"]) == 0.0
+    assert abs(float(backend.to_numpy(next_w)[0, 0]) + 0.39223849) < 1e-8  # the notebook's number
+
+
+def test_ece147_adam_state_v_a_t():
+    w, dw = _lin(-0.4, 0.6), _lin(-0.6, 0.4)
+    cfg = {"learning_rate": 1e-2, "v": _lin(0.6, 0.9), "a": _lin(0.7, 0.5), "t": 5}
+    next_w, config = ece147_optim.adam(w, dw, cfg)
+    ref_w, ref = optim.adam(w, dw, {"learning_rate": 1e-2, "m": _lin(0.6, 0.9), "v": _lin(0.7, 0.5), "t": 5})
+    assert "m" not in config and config["t"] == 6
+    assert np.array_equal(next_w, ref_w)
+    assert np.array_equal(config["v"], ref["m"]) and np.array_equal(config["a"], ref["v"])
+    assert abs(next_w[0, 0] + 0.40094747) < 1e-8 and abs(config["v"][0, 0] - 0.48) < 1e-8
+    assert abs(config["a"][0, 0] - 0.69966) < 1e-8
+
+
+def test_ece147_optim_has_nesterov():
+    assert ece147_optim.sgd_nesterov_momentum is optim.sgd_nesterov_momentum
+    assert set(ece147_optim.__all__) == {"sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam",
+                                         "adagrad"}
+
+
+# --------------------------------------------------------------------------- Solvers
+def _data():
+    rs = np.random.RandomState(5)
+    return {"X_train": rs.randn(40, 12), "y_train": rs.randint(4, size=40),
+            "X_val": rs.randn(20, 12), "y_val": rs.randint(4, size=20)}
+
+
+def _train(solver_cls, update_rule, **kwargs):
+    np.random.seed(7)
+    model = models.FullyConnectedNet([8], input_dim=12, num_classes=4, weight_scale=0.1, dtype=np.float64)
+    solver = solver_cls(model, _data(), update_rule=update_rule, num_epochs=2, batch_size=10, verbose=False,
+                        optim_config={"learning_rate": 1e-2}, **kwargs)
+    solver.train()
+    return solver
+
+
+@pytest.mark.parametrize("rule, keys, ref_keys", [("rmsprop", {"a"}, {"cache"}),
+                                                  ("adam", {"v", "a", "t"}, {"m", "v", "t"})])
+def test_ece147_solver_uses_ucla_keys(rule, keys, ref_keys):
+    ucla, ref = _train(solvers.ECE147Solver, rule), _train(Solver, rule)
+    state = set(ucla.optim_configs["W1"]) - {"learning_rate", "decay_rate", "epsilon", "beta1", "beta2"}
+    ref_state = set(ref.optim_configs["W1"]) - {"learning_rate", "decay_rate", "epsilon", "beta1", "beta2"}
+    assert state == keys and ref_state == ref_keys
+    assert ucla.update_rule is getattr(ece147_optim, rule)
+    assert ucla.loss_history == ref.loss_history  # same math, only the keys differ
+    assert all(np.array_equal(ucla.model.params[k], ref.model.params[k]) for k in ref.model.params)
+
+
+def test_ece147_solver_through_the_alias():
+    compat.alias("utils", flavor="ece147")
+    try:
+        from utils.solver import Solver as UtilsSolver
+        solver = _train(UtilsSolver, "sgd_nesterov_momentum")
+        assert "velocity" in solver.optim_configs["b1"]
+    finally:
+        compat.unalias("utils")
+
+
+@pytest.mark.parametrize("rule", ["FullyConnectedNet", "nope", "_adam_rule"])
+def test_flavor_solver_rejects_unknown_rules(rule):
+    with pytest.raises(ValueError, match=f'Invalid update_rule "{rule}"'):
+        _train(solvers.ECE147Solver, rule)
+
+
+def test_flavor_solver_passes_callables_through():
+    assert _train(solvers.ECE147Solver, optim.sgd).update_rule is optim.sgd
+
+
+def test_cs182_solver_log_acc_iteration_and_npz(tmp_path):
+    solver = _train(solvers.CS182Solver, "sgd_momentum", log_acc_iteration=True)
+    assert solver.log_acc_iteration_history == [0, 3, 7]  # 4 iterations per epoch, 2 epochs
+    assert solver.log_grad_norm_history == []
+    quiet = _train(solvers.CS182Solver, "sgd_momentum")
+    assert quiet.log_acc_iteration_history == [] and quiet.loss_history == solver.loss_history
+    with pytest.raises(ValueError, match="Unrecognized arguments"):
+        _train(Solver, "sgd", log_acc_iteration=True)
+
+    path = tmp_path / "hist.npz"
+    solver.record_histories_as_npz(str(path))
+    with np.load(path) as saved:
+        assert set(saved.files) == {"train_losses", "train_accs", "val_accs"}
+        assert np.array_equal(saved["train_losses"], np.asarray(solver.loss_history))
+        assert np.array_equal(saved["train_accs"], np.asarray(solver.train_acc_history))
+        assert np.array_equal(saved["val_accs"], np.asarray(solver.val_acc_history))
+        assert saved["train_losses"].shape == (8,) and saved["val_accs"].shape == (3,)
