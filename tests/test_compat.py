@@ -256,6 +256,7 @@ def test_force_over_a_real_course_folder(tmp_path):
     (pkg / "rnn_layers.py").write_text("from .layers import *\nCOURSE = True\n")
     (pkg / "classifiers" / "__init__.py").write_text("")
     (pkg / "classifiers" / "rnn.py").write_text("from ..rnn_layers import *\n")
+    (pkg / "datasets" / "cifar-10-batches-py").mkdir(parents=True)  # where get_datasets.sh puts CIFAR-10
     out = _run("""
         import xnn.compat
         try:
@@ -268,5 +269,26 @@ def test_force_over_a_real_course_folder(tmp_path):
         from cs231n.rnn_layers import COURSE, affine_forward as via_course
         from cs231n.classifiers.rnn import COURSE as deep
         print(affine_forward is xnn.layers.affine_forward, via_course is affine_forward, COURSE, deep)
+        from cs231n.data_utils import get_CIFAR10_data
+        try:
+            get_CIFAR10_data()
+        except Exception as e:  # the course's (empty) datasets folder is where it looked
+            print("cs231n/datasets/cifar-10-batches-py" in str(e))
     """, tmp_path)
-    assert out.split("\n")[:2] == ["refused: True", "True True True True"]
+    assert out.split("\n")[:3] == ["refused: True", "True True True True", "True"]
+
+
+def test_course_datasets_default_only_when_present(tmp_path):
+    import types
+
+    from xnn.compat.course_data import use_course_datasets
+    seen = []
+    module = types.SimpleNamespace(get_CIFAR10_data=lambda *a, cifar10_dir=None: seen.append((a, cifar10_dir)))
+    use_course_datasets(module, [str(tmp_path)])
+    module.get_CIFAR10_data(10, 5)
+    (tmp_path / "datasets" / "cifar-10-batches-py").mkdir(parents=True)
+    module.get_CIFAR10_data(10, 5)
+    module.get_CIFAR10_data(cifar10_dir="mine")
+    assert seen == [((10, 5, 1000, True), None),
+                    ((10, 5, 1000, True), str(tmp_path / "datasets" / "cifar-10-batches-py")),
+                    ((49000, 1000, 1000, True), "mine")]

@@ -53,7 +53,7 @@ class AliasLoader(importlib.abc.Loader):
         return None  # default module creation
 
     def exec_module(self, module: types.ModuleType) -> None:
-        self.entry.flavor.populate(module, self.entry.name, self.relname)
+        self.entry.flavor.populate(module, self.entry.name, self.relname, self.entry.search_locations(""))
 
 
 class AliasFinder(importlib.abc.MetaPathFinder):

@@ -29,7 +29,9 @@ class Recipe:
     ``names``: required ``(source module, names)`` pairs; ``optional``: the same, silently skipped
     when the source lacks a name; ``star_from``: sibling module paths (relative to the alias)
     whose ``__all__`` this module re-exports, as the course file's ``from .x import *`` does;
-    ``overrides``: flavor objects applied last; ``package``: whether it has submodules.
+    ``overrides``: flavor objects applied last; ``package``: whether it has submodules;
+    ``post``: ``"module:function"`` adapters called as ``function(module, package_dirs)`` at the
+    end, where ``package_dirs`` are the real course package's directories (empty unless forced).
     """
 
     names: Names = ()
@@ -37,6 +39,7 @@ class Recipe:
     star_from: tuple[str, ...] = ()
     overrides: Names = ()
     package: bool = False
+    post: tuple[str, ...] = ()
 
     def with_overrides(self, source: str, names: tuple[str, ...]) -> "Recipe":
         return dataclasses.replace(self, overrides=self.overrides + ((source, names),))
@@ -94,8 +97,12 @@ class Flavor:
                 recipes[relname] = recipes[relname].with_overrides(source, names)
         return Flavor(name, description, recipes)
 
-    def populate(self, module: types.ModuleType, alias: str, relname: str) -> None:
-        """Fill ``module`` (the aliased ``<alias>.<relname>``) with its recipe's objects and ``__all__``."""
+    def populate(self, module: types.ModuleType, alias: str, relname: str,
+                 package_dirs: tuple[str, ...] | list[str] = ()) -> None:
+        """Fill ``module`` (the aliased ``<alias>.<relname>``) with its recipe's objects and ``__all__``.
+
+        ``package_dirs``: the directories of a real package the alias was forced over (for ``post``).
+        """
         recipe = self.recipes[relname]
         where = f"{alias}.{relname}" if relname else alias
         namespace: dict[str, Any] = {}
@@ -118,6 +125,9 @@ class Flavor:
         module.__doc__ = (f"xnn stand-in for the course module {where} (xnn.compat flavor {self.name!r}); "
                           "its objects come from xnn.")
         module.__xnn_flavor__ = self.name
+        for target in recipe.post:
+            source, _, func = target.partition(":")
+            getattr(_import_source(where, source), func)(module, list(package_dirs))
 
 
 # --------------------------------------------------------------------------- cs231n file contents
@@ -161,7 +171,8 @@ CS231N = Flavor(
         "optim": Recipe(names=(("xnn.optim", OPTIM),), optional=(("xnn.optim", OPTIM_OPTIONAL),)),
         "solver": Recipe(names=(("xnn.solver", ("Solver",)),)),
         "gradient_check": Recipe(names=(("xnn.gradient_check", GRADIENT_CHECK),)),
-        "data_utils": Recipe(names=(("xnn.data", DATA_UTILS),), optional=(("xnn.data", DATA_UTILS_OPTIONAL),)),
+        "data_utils": Recipe(names=(("xnn.data", DATA_UTILS),), optional=(("xnn.data", DATA_UTILS_OPTIONAL),),
+                             post=("xnn.compat.course_data:use_course_datasets",)),
         "vis_utils": Recipe(names=(("xnn.vis", VIS_UTILS),)),
         "classifiers": Recipe(package=True, star_from=("classifiers.linear_classifier",)),
         "classifiers.softmax": Recipe(names=(("xnn.models", ("softmax_loss_naive", "softmax_loss_vectorized")),)),
