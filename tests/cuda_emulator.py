@@ -41,8 +41,6 @@ struct xnn_dim3 { unsigned int x, y, z; };
 static xnn_dim3 blockIdx, threadIdx, blockDim, gridDim;
 #define __global__
 #define __device__
-#define __forceinline__ inline
-static inline int min(int a, int b) { return a < b ? a : b; }
 """
 
 _LAUNCHER = r"""
@@ -95,9 +93,9 @@ static int launch(void (*kernel)(A...), const unsigned* grid, const int* only, i
 """
 
 
-def _harness_source() -> str:
-    includes = "".join(f'#include "{f}"\n' for f in loader.source_files())
-    exprs = [expr for f in loader.source_files() for expr in loader.name_expressions(f)]
+def _harness_source(filename: str) -> str:
+    """One translation unit per source file, as NVRTC compiles them (one RawModule each)."""
+    exprs = loader.name_expressions(filename)
     run = "".join(f'    if (!std::strcmp(name, "{e}")) return launch(&{e}, grid, only, nargs, codes, args);\n'
                   for e in exprs)
     sig = "".join(f'    if (!std::strcmp(name, "{e}")) return signature(&{e}, codes, writable, max);\n'
@@ -107,27 +105,32 @@ def _harness_source() -> str:
         '                           const int* codes, void** args) {\n' + run + "    return -1;\n}\n"
         'extern "C" int xnn_signature(const char* name, int* codes, int* writable, int max) {\n'
         + sig + "    return -1;\n}\n")
-    return _PRELUDE + includes + _LAUNCHER + entries
+    return _PRELUDE + f'#include "{filename}"\n' + _LAUNCHER + entries
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    if CXX is None:
-        pytest.skip("no C++ compiler (g++) to emulate the CUDA kernels")
-    d = tmp_path_factory.mktemp("cuda_emulation")
-    for f in loader.source_files():
-        (d / f).write_text(loader.read_source(f), encoding="utf-8")
-    (d / "harness.cpp").write_text(_harness_source(), encoding="utf-8")
-    lib = d / "libxnn_emulate.so"
-    cmd = [CXX, "-std=c++17", "-O1", "-Wall", "-Werror", "-shared", "-fPIC", "harness.cpp", "-o", str(lib)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=d)
-    assert proc.returncode == 0, f"emulation harness failed to compile:\n{proc.stderr}"
+def _build(directory, filename: str):
+    (directory / filename).write_text(loader.read_source(filename), encoding="utf-8")
+    harness = f"harness_{filename}.cpp"
+    (directory / harness).write_text(_harness_source(filename), encoding="utf-8")
+    lib = directory / f"libxnn_emulate_{filename}.so"
+    cmd = [CXX, "-std=c++17", "-O1", "-Wall", "-Werror", "-shared", "-fPIC", harness, "-o", str(lib)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=directory)
+    assert proc.returncode == 0, f"emulation harness for {filename} failed to compile:\n{proc.stderr}"
     so = ctypes.CDLL(str(lib))
     so.xnn_emulate.restype = ctypes.c_int
     so.xnn_emulate.argtypes = [ctypes.c_char_p] + [ctypes.c_void_p] * 2 + [ctypes.c_int] + [ctypes.c_void_p] * 2
     so.xnn_signature.restype = ctypes.c_int
     so.xnn_signature.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
     return so
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory) -> dict:
+    """Source file name -> ctypes library running that file's kernels on the CPU."""
+    if CXX is None:
+        pytest.skip("no C++ compiler (g++) to emulate the CUDA kernels")
+    d = tmp_path_factory.mktemp("cuda_emulation")
+    return {f: _build(d, f) for f in loader.source_files()}
 
 
 def _code(pointer: bool, dtype: np.dtype) -> int:
@@ -249,7 +252,7 @@ def emulated(request, emulator, monkeypatch):
     def get_kernel(name, dtype):
         expr = f"{name}<{loader.ctype_of(dtype)}>"
         launched.append(expr)
-        return FakeKernel(emulator, expr, request.param)
+        return FakeKernel(emulator[loader.source_of(name)], expr, request.param)
 
     monkeypatch.setattr(cuda, "_cupy", lambda: _FAKE_CUPY)
     monkeypatch.setattr(cuda, "_on_device", lambda a: contextlib.nullcontext())

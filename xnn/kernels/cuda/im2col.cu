@@ -18,6 +18,13 @@
 // extern "C". The list of names lives in loader.py (KERNELS), and a test checks that it
 // matches the template definitions in this file.
 
+// Integer minimum defined here, so the sources need nothing from CUDA's headers (NVRTC
+// compiles them without any include).
+__device__ inline int xnn_min(int a, int b)
+{
+    return a < b ? a : b;
+}
+
 template <typename T>
 __global__ void im2col(const T* __restrict__ x, T* __restrict__ cols,
                        int N, int C, int H, int W, int HH, int WW,
@@ -72,9 +79,9 @@ __global__ void col2im(const T* __restrict__ cols, T* __restrict__ dx,
             const int hp = h + pad;
             const int wp = w + pad;
             const int ho_lo = hp < HH ? 0 : (hp - HH) / stride + 1;
-            const int ho_hi = min(hp / stride, Ho - 1);
+            const int ho_hi = xnn_min(hp / stride, Ho - 1);
             const int wo_lo = wp < WW ? 0 : (wp - WW) / stride + 1;
-            const int wo_hi = min(wp / stride, Wo - 1);
+            const int wo_hi = xnn_min(wp / stride, Wo - 1);
             T acc = T(0);
             for (int ho = ho_lo; ho <= ho_hi; ++ho) {
                 const int i = hp - ho * stride;

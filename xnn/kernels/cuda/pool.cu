@@ -14,8 +14,15 @@
 // The backward pass is a gather: one thread per x element sums dout of every window whose
 // argmax points at it, in a fixed order, so results are deterministic (no atomics).
 
+// Integer minimum defined here, so the sources need nothing from CUDA's headers (NVRTC
+// compiles them without any include).
+__device__ inline int xnn_min(int a, int b)
+{
+    return a < b ? a : b;
+}
+
 template <typename T>
-__device__ __forceinline__ bool xnn_pool_better(T v, T best)
+__device__ inline bool xnn_pool_better(T v, T best)
 {
     // v replaces best when it is larger, or when it is the first NaN seen.
     return v > best || (v != v && best == best);
@@ -77,9 +84,9 @@ __global__ void maxpool_backward(const T* __restrict__ dout, const int* __restri
             // Window (ho, wo) covers rows ho*stride .. ho*stride + PH - 1 (no padding),
             // so i = h - ho*stride must lie in [0, PH); likewise j.
             const int ho_lo = h < PH ? 0 : (h - PH) / stride + 1;
-            const int ho_hi = min(h / stride, Ho - 1);
+            const int ho_hi = xnn_min(h / stride, Ho - 1);
             const int wo_lo = w < PW ? 0 : (w - PW) / stride + 1;
-            const int wo_hi = min(w / stride, Wo - 1);
+            const int wo_hi = xnn_min(w / stride, Wo - 1);
             const int plane = c * Ho * Wo;
             T acc = T(0);
             for (int ho = ho_lo; ho <= ho_hi; ++ho) {
