@@ -37,7 +37,9 @@ def _check_cupy(fn: str, name: str, a: Any):
     cupy = _cupy()
     if not isinstance(a, cupy.ndarray):
         raise TypeError(f"{fn}: {name} must be a cupy.ndarray for the CUDA kernels, got {type(a).__name__}")
-    loader.ctype_of(a.dtype)  # TypeError naming the dtype unless float32/float64
+    if a.dtype.name not in loader.CTYPES:
+        raise TypeError(f"{fn}: {name} has dtype {a.dtype.name} {tuple(a.shape)}; the CUDA kernels support "
+                        "float32 and float64 only")
     return cupy.ascontiguousarray(a)
 
 
