@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import xnn.compat as compat
-from helpers import assert_namespace, rel_error
+from helpers import assert_namespace, numeric_grad, rel_error
 from xnn import backend, layers, models, optim
 from xnn.compat import cs182, ece147, ece147_optim, solvers
 from xnn.solver import Solver
@@ -224,3 +224,44 @@ def test_cs182_solver_log_acc_iteration_and_npz(tmp_path):
         assert np.array_equal(saved["train_accs"], np.asarray(solver.train_acc_history))
         assert np.array_equal(saved["val_accs"], np.asarray(solver.val_acc_history))
         assert saved["train_losses"].shape == (8,) and saved["val_accs"].shape == (3,)
+
+
+# --------------------------------------------------------------------------- old a1 neural_net.TwoLayerNet
+def _toy_net():
+    from xnn.compat.neural_net import TwoLayerNet
+    np.random.seed(0)
+    net = TwoLayerNet(4, 10, 3, std=1e-1)
+    np.random.seed(1)
+    return net, 10 * np.random.randn(5, 4), np.array([0, 1, 2, 2, 1])
+
+
+def test_neural_net_two_layer_net_notebook_numbers():
+    net, X, y = _toy_net()
+    correct_scores = np.array([[-0.81233741, -1.27654624, -0.70335995], [-0.17129677, -1.18803311, -0.47310444],
+                               [-0.51590475, -1.01354314, -0.8504215], [-0.15419291, -0.48629638, -0.52901952],
+                               [-0.00618733, -0.12435261, -0.15226949]])
+    assert np.max(np.abs(net.loss(X) - correct_scores)) < 1e-7
+    loss, grads = net.loss(X, y, reg=0.05)
+    assert abs(loss - 1.30378789133) < 1e-10  # reg * sum(W**2), no 1/2 (the notebook's number)
+    for name in ("W1", "b1", "W2", "b2"):
+        num = numeric_grad(lambda _: np.asarray(net.loss(X, y, reg=0.05)[0]), net.params[name], h=1e-5)
+        assert rel_error(num, grads[name]) < 1e-8, name
+
+
+def test_neural_net_two_layer_net_train_and_predict(capsys):
+    net, X, y = _toy_net()
+    stats = net.train(X, y, X, y, learning_rate=1e-1, reg=5e-6, num_iters=100, verbose=True)
+    assert len(stats["loss_history"]) == 100 and stats["loss_history"][-1] < 0.02  # the notebook's bar
+    assert len(stats["train_acc_history"]) == 100 and stats["val_acc_history"][-1] == 1.0
+    assert np.array_equal(net.predict(X), y)
+    assert capsys.readouterr().out.startswith("iteration 0 / 100: loss ")
+
+
+def test_neural_net_is_served_by_the_alias():
+    compat.alias("cs231n")
+    try:
+        from cs231n.classifiers.neural_net import TwoLayerNet
+        from xnn.compat import neural_net
+        assert TwoLayerNet is neural_net.TwoLayerNet
+    finally:
+        compat.unalias("cs231n")

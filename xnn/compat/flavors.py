@@ -181,6 +181,7 @@ CS231N = Flavor(
                                                 star_from=("classifiers.linear_svm", "classifiers.softmax")),
         "classifiers.fc_net": _FC_NET,
         "classifiers.cnn": _CNN,
+        "classifiers.neural_net": Recipe(names=(("xnn.compat.neural_net", ("TwoLayerNet",)),)),  # a1 up to 2020
         "fc_net": _FC_NET,  # flat layout (UCLA nndl.fc_net, nndl.cnn)
         "cnn": _CNN,
     },
