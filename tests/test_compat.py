@@ -6,6 +6,7 @@ in-process tests use the ``aliased`` fixture, which always unaliases afterwards.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import xnn.compat as compat
+from xnn import compat
 from xnn.compat import _hook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _run(code: str, cwd: Path) -> str:
     """Run ``code`` in a fresh interpreter (cwd on sys.path, like a notebook); return stdout."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env={"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True, check=False,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"})
     assert proc.returncode == 0, f"subprocess failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 

@@ -32,7 +32,7 @@ import types
 from . import _hook
 from .flavors import FLAVORS, Flavor
 
-__all__ = ["alias", "unalias", "aliases", "flavors", "modules"]
+__all__ = ["alias", "aliases", "flavors", "modules", "unalias"]
 
 _NEVER = frozenset({"xnn"}) | frozenset(getattr(sys, "stdlib_module_names", ()))
 

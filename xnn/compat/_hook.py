@@ -32,7 +32,7 @@ class AliasEntry:
     """One registered alias: its top-level name, flavor, and the real package's directories (if forced)."""
 
     name: str
-    flavor: "Flavor"
+    flavor: Flavor
     real_locations: tuple[str, ...] = ()
 
     def search_locations(self, relname: str) -> list[str]:

@@ -18,7 +18,7 @@ from .. import models
 from ..layers.dropout import _dropout_forward, dropout_backward
 from ..validation import require_keys
 
-__all__ = ["dropout_forward", "dropout_backward", "FullyConnectedNet", "check_drop_prob"]
+__all__ = ["FullyConnectedNet", "check_drop_prob", "dropout_backward", "dropout_forward"]
 
 Array = Any
 

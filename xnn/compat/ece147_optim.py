@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..optim import _adam_rule, _rmsprop_rule, adagrad, sgd, sgd_momentum, sgd_nesterov_momentum
+from ..optim import (
+    _adam_rule,
+    _rmsprop_rule,
+    adagrad,
+    sgd,
+    sgd_momentum,
+    sgd_nesterov_momentum,
+)
 
-__all__ = ["sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad"]
+__all__ = ["adagrad", "adam", "rmsprop", "sgd", "sgd_momentum", "sgd_nesterov_momentum"]
 
 Array = Any
 Config = dict[str, Any]

@@ -41,7 +41,7 @@ class Recipe:
     package: bool = False
     post: tuple[str, ...] = ()
 
-    def with_overrides(self, source: str, names: tuple[str, ...]) -> "Recipe":
+    def with_overrides(self, source: str, names: tuple[str, ...]) -> Recipe:
         return dataclasses.replace(self, overrides=self.overrides + ((source, names),))
 
 
@@ -88,7 +88,7 @@ class Flavor:
         return sorted(self.recipes)
 
     def derive(self, name: str, description: str, overrides: dict[str, Names] | None = None,
-               extra: dict[str, Recipe] | None = None) -> "Flavor":
+               extra: dict[str, Recipe] | None = None) -> Flavor:
         """A new flavor: this one's recipes, plus ``extra`` modules, with ``overrides`` per module."""
         recipes = dict(self.recipes)
         recipes.update(extra or {})

@@ -75,7 +75,7 @@ class TwoLayerNet:
             for name in self.params:
                 self.params[name] = self.params[name] - learning_rate * grads[name]
             if verbose and it % 100 == 0:
-                print("iteration %d / %d: loss %f" % (it, num_iters, loss))
+                print("iteration %d / %d: loss %f" % (it, num_iters, loss))  # noqa: UP031 (cs231n line)
             if it % iterations_per_epoch == 0:
                 history["train_acc_history"].append(float(np.mean(self.predict(X_batch) == y_batch)))
                 history["val_acc_history"].append(float(np.mean(self.predict(X_val) == y_val)))

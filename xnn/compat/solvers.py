@@ -21,7 +21,7 @@ from .. import optim as xnn_optim
 from ..solver import Solver
 from . import ece147_optim
 
-__all__ = ["FlavorSolver", "CS182Solver", "ECE147Solver"]
+__all__ = ["CS182Solver", "ECE147Solver", "FlavorSolver"]
 
 
 def resolve_in(module: types.ModuleType, rule: Any) -> Any:
@@ -31,7 +31,7 @@ def resolve_in(module: types.ModuleType, rule: Any) -> Any:
     public = getattr(module, "__all__", ())
     fn = getattr(module, rule, None) if isinstance(rule, str) and rule in public else None
     if fn is None or not callable(fn):
-        raise ValueError('Invalid update_rule "%s"' % rule)
+        raise ValueError('Invalid update_rule "%s"' % rule)  # noqa: UP031 (cs231n's exact message)
     return fn
 
 
