@@ -269,3 +269,28 @@ def test_fc_net_overfits_50_real_images(cifar_dir):
                     optim_config={"learning_rate": 1e-2}, verbose=False)
     solver.train()
     assert max(solver.train_acc_history) == 1.0
+
+
+@pytest.mark.gpu
+def test_fc_net_on_gpu_matches_cpu(rng, tmp_path):
+    import cupy
+    X = rng.standard_normal((6, 4))
+    y = rng.integers(0, 3, size=6)
+    results = {}
+    for device in ("cpu", "gpu"):
+        np.random.seed(2)
+        model = FullyConnectedNet([5], input_dim=4, num_classes=3, normalization="batchnorm", dtype=np.float64,
+                                  device=device)
+        assert model.device == device
+        loss, grads = model.loss(X, y)  # host data is moved to the model's device
+        results[device] = (loss, {k: backend.to_numpy(v) for k, v in grads.items()})
+        if device == "gpu":
+            assert isinstance(model.params["W1"], cupy.ndarray)
+            assert isinstance(model.bn_params[0]["running_mean"], cupy.ndarray)
+            model.save(tmp_path / "gpu.npz")
+            back = FullyConnectedNet([5], input_dim=4, num_classes=3, normalization="batchnorm", device="gpu")
+            assert back.load(tmp_path / "gpu.npz") and isinstance(back.params["W1"], cupy.ndarray)
+            assert model.to("cpu").device == "cpu" and isinstance(model.bn_params[0]["running_var"], np.ndarray)
+    assert results["gpu"][0] == pytest.approx(results["cpu"][0], rel=1e-10)
+    for k, g in results["cpu"][1].items():
+        assert rel_error(results["gpu"][1][k], g) < 1e-9

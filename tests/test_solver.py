@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from xnn import optim
+from xnn import backend, optim
 from xnn.solver import Solver
 
 
@@ -303,3 +303,26 @@ def test_record_histories_as_npz(tmp_path, rng):
     with np.load(tmp_path / "h.npz", allow_pickle=False) as f:
         np.testing.assert_array_equal(f["train_losses"], solver.loss_history)
         np.testing.assert_array_equal(f["val_accs"], solver.val_acc_history)
+
+
+@pytest.mark.gpu
+def test_gpu_training_matches_cpu(rng, tmp_path):
+    from xnn.models import FullyConnectedNet
+    data = _data(rng)
+    curves, params = {}, {}
+    for device in ("cpu", "gpu"):
+        np.random.seed(0)
+        model = FullyConnectedNet([8], input_dim=4, num_classes=3, dtype=np.float64, normalization="batchnorm",
+                                  device="cpu")
+        solver = Solver(model, data, update_rule="adam", batch_size=10, num_epochs=2, verbose=False, device=device,
+                        checkpoint_name=str(tmp_path / device))
+        solver.train()
+        assert model.device == device  # the Solver moved the model; the data stayed on the host
+        assert all(type(v) is float for v in solver.loss_history + solver.val_acc_history)
+        curves[device] = solver.loss_history
+        params[device] = {k: np.asarray(backend.to_numpy(v)) for k, v in model.params.items()}
+    np.testing.assert_allclose(curves["gpu"], curves["cpu"], rtol=1e-9)
+    for k in params["cpu"]:
+        np.testing.assert_allclose(params["gpu"][k], params["cpu"][k], rtol=1e-8, atol=1e-12)
+    with np.load(str(tmp_path / "gpu_epoch_2.npz"), allow_pickle=False) as ck:
+        assert ck["optim.W1.m"].shape == (4, 8)
