@@ -68,7 +68,7 @@ def make_cases(quick: bool = False, names: tuple[str, ...] | None = None) -> lis
                  _conv_case("convB", "conv B 7x7 s1", (2, 3, 8, 8), (4, 3, 7, 7), 1, 3),
                  Case("pool", "max-pool 2x2 s2", "pool", {"x": (2, 3, 8, 8), "pool": (2, 2, 2)},
                       {"fwd": ("out",), "bwd": ("dx",)}),
-                 Case("train", "ThreeLayerConvNet step", "train",
+                 Case("train", "ThreeLayerConvNet", "train",
                       {"batch": 4, "input_dim": (3, 8, 8), "num_filters": 4, "filter_size": 7, "hidden_dim": 10,
                        "num_classes": 10}, {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})]
     else:
@@ -76,7 +76,7 @@ def make_cases(quick: bool = False, names: tuple[str, ...] | None = None) -> lis
                  _conv_case("convB", "conv B 7x7 s1", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3),
                  Case("pool", "max-pool 2x2 s2", "pool", {"x": (100, 3, 32, 32), "pool": (2, 2, 2)},
                       {"fwd": ("out",), "bwd": ("dx",)}),
-                 Case("train", "ThreeLayerConvNet step", "train",
+                 Case("train", "ThreeLayerConvNet", "train",
                       {"batch": 50, "input_dim": (3, 32, 32), "num_filters": 32, "filter_size": 7,
                        "hidden_dim": 100, "num_classes": 10},
                       {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})]
