@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, numeric_grad
+
 from xnn import backend
 from xnn.models import ThreeLayerConvNet
 
@@ -18,7 +18,7 @@ def test_initial_loss_sanity():
     N = 50
     X = np.random.randn(N, 3, 32, 32)
     y = np.random.randint(10, size=N)
-    loss, grads = model.loss(X, y)
+    loss, _ = model.loss(X, y)
     assert isinstance(loss, float)
     assert abs(loss - math.log(10)) < 0.01
     model.reg = 0.5

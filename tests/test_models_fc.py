@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, numeric_grad, rel_error
+
 from xnn import backend
 from xnn.models import FullyConnectedNet, TwoLayerNet
 

@@ -6,12 +6,16 @@ import math
 
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, numeric_grad, rel_error
+
 from xnn import backend
 from xnn.models.linear import LinearClassifier, LinearSVM, Softmax
-from xnn.models.linear_losses import (softmax_loss_naive, softmax_loss_vectorized, svm_loss_naive,
-                                      svm_loss_vectorized)
+from xnn.models.linear_losses import (
+    softmax_loss_naive,
+    softmax_loss_vectorized,
+    svm_loss_naive,
+    svm_loss_vectorized,
+)
 
 LOSSES = [softmax_loss_naive, softmax_loss_vectorized, svm_loss_naive, svm_loss_vectorized]
 

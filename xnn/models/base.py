@@ -136,7 +136,7 @@ class ModelBase:
             return backend.device_of(value)
         return getattr(self, "_device", "cpu")
 
-    def to(self, device: str | None = None) -> "ModelBase":
+    def to(self, device: str | None = None) -> ModelBase:
         """Move the parameters and batch-norm running statistics to ``device``; returns ``self``.
 
         ``device`` is ``"cpu"``, ``"gpu"``/``"cuda"``, ``"auto"`` or ``None`` (the device in

@@ -150,7 +150,7 @@ class FullyConnectedNet(ModelBase):
         """
         X, y = self._to_model_device(X), self._to_model_device(y)
         xp = backend.namespace(X)
-        X = xp.astype(X, namespace_dtype(xp, self.dtype))
+        X = xp.astype(X, namespace_dtype(xp, self.dtype), copy=False)
         mode = "test" if y is None else "train"
         if self.use_dropout:
             self.dropout_param["mode"] = mode
