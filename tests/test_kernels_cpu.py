@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import xnn.kernels as kernels
-from xnn import backend
-from xnn.kernels.cpu import generic, numpy_fast
-
 from helpers import assert_namespace
+
+from xnn import backend, kernels
+from xnn.kernels.cpu import generic, numpy_fast
 
 # (x_shape, HH, WW, stride, pad): square and non-square filters, strides that do not divide.
 CONV_GEOMETRIES = [

@@ -190,7 +190,7 @@ def test_bad_input_is_named(xp, forward, case):
 @pytest.mark.parametrize("pair", [(conv.conv_forward_naive, conv.conv_backward_naive)] + FAST_PAIRS,
                          ids=["naive"] + PAIR_IDS)
 def test_backward_rejects_wrong_dout_shape(xp, pair):
-    out, cache = pair[0](xp.ones((2, 3, 6, 6)), xp.ones((4, 3, 3, 3)), xp.ones(4), {"stride": 1, "pad": 1})
+    _, cache = pair[0](xp.ones((2, 3, 6, 6)), xp.ones((4, 3, 3, 3)), xp.ones(4), {"stride": 1, "pad": 1})
     with pytest.raises(ValueError, match=r"conv_backward_\w+: dout must have shape \(2, 4, 6, 6\)"):
         pair[1](xp.ones((2, 4, 5, 6)), cache)
 

@@ -162,7 +162,7 @@ def test_float32_stays_float32(xp, rng, name):
 def test_naive_cache_and_input_untouched(name):
     x = np.arange(32.0).reshape(1, 2, 4, 4)
     pp = param(2, 2, 2)
-    out, cache = PAIRS[name][0](x, pp)
+    _, cache = PAIRS[name][0](x, pp)
     np.testing.assert_array_equal(x, np.arange(32.0).reshape(1, 2, 4, 4))
     if name == "naive":
         assert len(cache) == 2 and cache[0] is x and cache[1] is pp
@@ -191,6 +191,6 @@ def test_bad_input_is_named(xp, name, case):
 
 @pytest.mark.parametrize("name", list(PAIRS))
 def test_backward_rejects_wrong_dout_shape(xp, name):
-    out, cache = PAIRS[name][0](xp.ones((2, 3, 4, 4)), param(2, 2, 2))
+    _, cache = PAIRS[name][0](xp.ones((2, 3, 4, 4)), param(2, 2, 2))
     with pytest.raises(ValueError, match=rf"{PAIRS[name][1].__name__}: dout must have shape \(2, 3, 2, 2\)"):
         PAIRS[name][1](xp.ones((2, 3, 2, 3)), cache)

@@ -17,8 +17,12 @@ from .conv_fast import (
 from .conv_naive import conv_backward_naive, conv_forward_naive
 
 __all__ = [
-    "conv_forward_naive", "conv_backward_naive",
-    "conv_forward_fast", "conv_backward_fast",
-    "conv_forward_strides", "conv_backward_strides",
-    "conv_forward_im2col", "conv_backward_im2col",
+    "conv_backward_fast",
+    "conv_backward_im2col",
+    "conv_backward_naive",
+    "conv_backward_strides",
+    "conv_forward_fast",
+    "conv_forward_im2col",
+    "conv_forward_naive",
+    "conv_forward_strides",
 ]

@@ -23,9 +23,12 @@ from ..validation import shape_of
 from .conv_naive import check_dout, conv_geometry
 
 __all__ = [
-    "conv_forward_fast", "conv_backward_fast",
-    "conv_forward_strides", "conv_backward_strides",
-    "conv_forward_im2col", "conv_backward_im2col",
+    "conv_backward_fast",
+    "conv_backward_im2col",
+    "conv_backward_strides",
+    "conv_forward_fast",
+    "conv_forward_im2col",
+    "conv_forward_strides",
 ]
 
 Array = Any

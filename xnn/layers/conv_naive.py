@@ -14,9 +14,15 @@ from typing import Any
 from array_api_compat import device as _device
 
 from .. import backend
-from ..validation import check_ndim, check_shape, conv_output_size, require_keys, shape_of
+from ..validation import (
+    check_ndim,
+    check_shape,
+    conv_output_size,
+    require_keys,
+    shape_of,
+)
 
-__all__ = ["conv_forward_naive", "conv_backward_naive", "conv_geometry", "check_dout"]
+__all__ = ["check_dout", "conv_backward_naive", "conv_forward_naive", "conv_geometry"]
 
 Array = Any
 
@@ -94,7 +100,7 @@ def conv_backward_naive(dout: Array, cache: tuple) -> tuple[Array, Array, Array]
     x, w, b, conv_param = cache
     xp = backend.namespace(dout=dout, x=x, w=w, b=b)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     F, _, HH, WW = w.shape
     check_dout(fn, dout, (N, F, Ho, Wo), f"x {shape_of(x)}, w {shape_of(w)}")
     dt = xp.result_type(dout.dtype, x.dtype, w.dtype, b.dtype)

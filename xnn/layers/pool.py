@@ -18,13 +18,23 @@ from typing import Any
 from array_api_compat import device as _device
 
 from .. import backend, kernels
-from ..validation import check_ndim, check_shape, pool_output_size, require_keys, shape_of
+from ..validation import (
+    check_ndim,
+    check_shape,
+    pool_output_size,
+    require_keys,
+    shape_of,
+)
 
 __all__ = [
-    "max_pool_forward_naive", "max_pool_backward_naive",
-    "max_pool_forward_fast", "max_pool_backward_fast",
-    "max_pool_forward_reshape", "max_pool_backward_reshape",
-    "max_pool_forward_im2col", "max_pool_backward_im2col",
+    "max_pool_backward_fast",
+    "max_pool_backward_im2col",
+    "max_pool_backward_naive",
+    "max_pool_backward_reshape",
+    "max_pool_forward_fast",
+    "max_pool_forward_im2col",
+    "max_pool_forward_naive",
+    "max_pool_forward_reshape",
 ]
 
 Array = Any

@@ -15,7 +15,7 @@ from array_api_compat import device as _device
 
 from ... import backend
 
-__all__ = ["im2col", "col2im", "maxpool_forward", "maxpool_backward"]
+__all__ = ["col2im", "im2col", "maxpool_backward", "maxpool_forward"]
 
 
 def _window_slices(i: int, j: int, n_rows: int, n_cols: int, stride: int) -> tuple[slice, slice]:
@@ -100,7 +100,7 @@ def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_heig
     One vectorized masked add per window offset; overlapping windows accumulate.
     """
     xp = backend.namespace(dout=dout, argmax=argmax)
-    N, C, Ho, Wo = dout.shape
+    Ho, Wo = dout.shape[2], dout.shape[3]
     dx = xp.zeros(tuple(x_shape), dtype=dout.dtype, device=_device(dout))
     zero = xp.zeros_like(dout)
     for k in range(pool_height * pool_width):

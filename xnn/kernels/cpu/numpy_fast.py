@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 from . import generic
 from .generic import col2im
 
-__all__ = ["im2col", "col2im", "maxpool_forward", "maxpool_backward"]
+__all__ = ["col2im", "im2col", "maxpool_backward", "maxpool_forward"]
 
 
 def _window_slices(i: int, j: int, n_rows: int, n_cols: int, stride: int) -> tuple[slice, slice]:
@@ -86,7 +86,7 @@ def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, i
     """
     if not np.isfinite(dout).all():
         return generic.maxpool_backward(dout, argmax, x_shape, pool_height, pool_width, stride)
-    N, C, Ho, Wo = dout.shape
+    Ho, Wo = dout.shape[2], dout.shape[3]
     dx = np.zeros(tuple(x_shape), dtype=dout.dtype)
     mask = np.empty(dout.shape, dtype=bool)
     overlapping = stride < pool_height or stride < pool_width
