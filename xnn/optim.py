@@ -156,16 +156,13 @@ def sgd(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Confi
         config: ``learning_rate`` (default 1e-2). No state.
 
     Returns:
-        ``(next_w, config)``. Like cs231n, ``w`` is updated **in place** and returned when its
-        dtype can hold the result (e.g. both float64); otherwise (float32 ``w`` with float64
-        ``dw``) a new, promoted array is returned and ``w`` is left alone.
+        ``(next_w, config)``. Like cs231n (NumPy's in-place ``-=``), ``w`` is updated **in
+        place**, keeps its dtype and is returned: a float64 ``dw`` is cast to a float32 ``w``'s
+        dtype, so a float32 model stays float32 when it meets float64 data.
     """
     xp, config = _prepare("sgd", w, dw, config, {"learning_rate": 1e-2})
-    step = config["learning_rate"] * dw
-    if xp.result_type(w, step) == w.dtype:
-        w -= step
-        return w, config
-    return w - step, config
+    w -= xp.astype(config["learning_rate"] * dw, w.dtype, copy=False)
+    return w, config
 
 
 def sgd_momentum(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Config]:
