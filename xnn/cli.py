@@ -8,7 +8,8 @@ Subcommands::
 
 ``train`` lives in :mod:`xnn.cli_train`; this module parses arguments and runs ``info`` and
 ``data``. Errors the user can fix (bad data directory, no GPU, failed download) are printed as
-one ``xnn: error: ...`` line with exit status 2 instead of a traceback.
+one ``xnn: error: ...`` line with exit status 2 instead of a traceback (set ``XNN_DEBUG=1`` to
+get the traceback).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -53,6 +55,7 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--epochs", type=_positive_int, help="number of epochs")
     p.add_argument("--batch-size", type=_positive_int, help="minibatch size")
     p.add_argument("--lr", type=_positive_float, help="learning rate")
+    p.add_argument("--lr-decay", type=_positive_float, help="learning-rate factor applied after every epoch")
     p.add_argument("--update-rule", help="name of an xnn.optim update rule (sgd, sgd_momentum, rmsprop, adam, ...)")
     p.add_argument("--reg", type=float, help="L2 regularization strength")
     p.add_argument("--data", choices=("sample", "cifar10"), default="sample",
@@ -142,8 +145,6 @@ def _kernel_lines() -> list[str]:
 
 def info_text() -> str:
     """The report printed by ``xnn info``."""
-    import os
-
     from . import backend
     from .data import default_cifar10_dir
     gpu = backend.gpu_available()
@@ -190,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        if os.environ.get("XNN_DEBUG"):
+            raise
         print(f"xnn: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

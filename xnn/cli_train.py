@@ -28,13 +28,13 @@ __all__ = ["DEFAULTS", "run_train", "resolve_settings", "make_run_dir"]
 # Per-model defaults; command-line options override them. The cnn defaults are sized so that the
 # default run (bundled sample, CPU) finishes in about two minutes on a 2-core machine.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "cnn": {"epochs": 5, "batch_size": 50, "lr": 1e-3, "update_rule": "adam", "reg": 1e-3,
-            "model_kwargs": {"num_filters": 16, "filter_size": 5, "hidden_dim": 100, "weight_scale": 1e-2}},
-    "fc": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "update_rule": "adam", "reg": 1e-2,
+    "cnn": {"epochs": 10, "batch_size": 50, "lr": 1e-3, "lr_decay": 0.9, "update_rule": "adam", "reg": 1e-3,
+            "model_kwargs": {"num_filters": 32, "filter_size": 5, "hidden_dim": 100, "weight_scale": 1e-2}},
+    "fc": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "lr_decay": 0.95, "update_rule": "adam", "reg": 1e-2,
            "model_kwargs": {"hidden_dims": [100, 100], "weight_scale": 5e-2, "normalization": "batchnorm"}},
-    "twolayer": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "update_rule": "adam", "reg": 1e-2,
+    "twolayer": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "lr_decay": 0.95, "update_rule": "adam", "reg": 1e-2,
                  "model_kwargs": {"hidden_dim": 100, "weight_scale": 1e-3}},
-    "softmax": {"epochs": 20, "batch_size": 200, "lr": 1e-6, "update_rule": "sgd", "reg": 5e3,
+    "softmax": {"epochs": 20, "batch_size": 200, "lr": 1e-6, "lr_decay": 1.0, "update_rule": "sgd", "reg": 5e3,
                 "model_kwargs": {}},
 }
 
@@ -44,12 +44,14 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     d = DEFAULTS[args.model]
     pick = lambda name: d[name] if getattr(args, name) is None else getattr(args, name)  # noqa: E731
     settings = {"model": args.model, "epochs": pick("epochs"), "batch_size": pick("batch_size"), "lr": pick("lr"),
+                "lr_decay": pick("lr_decay"),
                 "update_rule": pick("update_rule"), "reg": pick("reg"), "dtype": args.dtype or "float32",
                 "device": backend.resolve_device(args.device), "data": args.data, "data_dir": args.data_dir,
                 "num_train": args.num_train, "num_val": args.num_val, "seed": args.seed,
                 "model_kwargs": dict(d["model_kwargs"])}
-    if args.model == "softmax" and settings["update_rule"] != "sgd":
-        raise ValueError("train: the softmax model trains with its own SGD loop; --update-rule must be sgd")
+    if args.model == "softmax" and (settings["update_rule"] != "sgd" or settings["lr_decay"] != 1.0):
+        raise ValueError("train: the softmax model trains with LinearClassifier.train (plain SGD, no decay); "
+                         "--update-rule must be sgd and --lr-decay 1")
     return settings
 
 
@@ -132,8 +134,9 @@ def train_with_solver(model: Any, data: dict[str, np.ndarray], settings: dict[st
     from .solver import Solver
     iters = max(data["X_train"].shape[0] // settings["batch_size"], 1)
     solver = Solver(model, data, update_rule=settings["update_rule"],
-                    optim_config={"learning_rate": settings["lr"]}, batch_size=settings["batch_size"],
-                    num_epochs=settings["epochs"], print_every=max(iters // 2, 1), verbose=verbose,
+                    optim_config={"learning_rate": settings["lr"]}, lr_decay=settings["lr_decay"],
+                    batch_size=settings["batch_size"],
+                    num_epochs=settings["epochs"], print_every=iters if progress else max(iters // 4, 1), verbose=verbose,
                     device=settings["device"], progress=progress)
     solver.train()
     hist = {k: [float(v) for v in getattr(solver, k)] for k in ("loss_history", "train_acc_history",
