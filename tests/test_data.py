@@ -96,7 +96,7 @@ def test_load_cifar10_concatenates_in_order(tiny_dir):
 
 def test_get_cifar10_data_split_and_mean(tiny_dir):
     d = xdata.get_CIFAR10_data(12, 5, 3, cifar10_dir=tiny_dir)
-    Xtr, Ytr, Xte, Yte = xdata.load_CIFAR10(tiny_dir)
+    Xtr, Ytr, Xte, _ = xdata.load_CIFAR10(tiny_dir)
     assert list(d) == ["X_train", "y_train", "X_val", "y_val", "X_test", "y_test"]
     mean = Xtr[:12].mean(axis=0)
     np.testing.assert_allclose(d["X_train"], (Xtr[:12] - mean).transpose(0, 3, 1, 2))
@@ -127,7 +127,7 @@ def test_default_dir_from_env(tiny_dir, monkeypatch):
 
 
 def test_shared_subset(cifar_dir):
-    Xtr, Ytr, Xte, Yte = xdata.load_CIFAR10(cifar_dir)
+    Xtr, _, Xte, _ = xdata.load_CIFAR10(cifar_dir)
     assert Xtr.shape == (5085, 32, 32, 3) and Xte.shape == (1017, 32, 32, 3)
     d = xdata.get_CIFAR10_data(4000, 1000, 1000, cifar10_dir=cifar_dir)
     assert d["X_train"].shape == (4000, 3, 32, 32) and d["X_val"].shape == (1000, 3, 32, 32)

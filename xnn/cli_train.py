@@ -42,7 +42,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The run's settings: command-line values where given, else the model's defaults."""
     d = DEFAULTS[args.model]
-    pick = lambda name: d[name] if getattr(args, name) is None else getattr(args, name)  # noqa: E731
+
+    def pick(name: str) -> Any:
+        return d[name] if getattr(args, name) is None else getattr(args, name)
     settings = {"model": args.model, "epochs": pick("epochs"), "batch_size": pick("batch_size"), "lr": pick("lr"),
                 "lr_decay": pick("lr_decay"),
                 "update_rule": pick("update_rule"), "reg": pick("reg"), "dtype": args.dtype or "float32",
@@ -135,8 +137,8 @@ def train_with_solver(model: Any, data: dict[str, np.ndarray], settings: dict[st
     iters = max(data["X_train"].shape[0] // settings["batch_size"], 1)
     solver = Solver(model, data, update_rule=settings["update_rule"],
                     optim_config={"learning_rate": settings["lr"]}, lr_decay=settings["lr_decay"],
-                    batch_size=settings["batch_size"],
-                    num_epochs=settings["epochs"], print_every=iters if progress else max(iters // 4, 1), verbose=verbose,
+                    batch_size=settings["batch_size"], num_epochs=settings["epochs"],
+                    print_every=iters if progress else max(iters // 4, 1), verbose=verbose,
                     device=settings["device"], progress=progress)
     solver.train()
     hist = {k: [float(v) for v in getattr(solver, k)] for k in ("loss_history", "train_acc_history",
