@@ -3,6 +3,7 @@
 Subcommands::
 
     xnn train [--model cnn|fc|twolayer|softmax] [--device cpu|gpu|auto] [--epochs N] ...
+    xnn bench ...
     xnn info
     xnn data download [--dest DIR]
 
@@ -73,10 +74,10 @@ def _add_train_parser(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``xnn`` (subcommands train, info, data)."""
+    """The argument parser of ``xnn`` (subcommands train, bench, info, data)."""
     parser = argparse.ArgumentParser(prog="xnn", description="xnn: the CS231n layer library on NumPy and CuPy.")
     parser.add_argument("--version", action="version", version=f"xnn {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{train,info,data}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,bench,info,data}")
     sub.required = True
     _add_train_parser(sub)
     from .bench import add_arguments as add_bench_arguments
