@@ -9,6 +9,8 @@ with a message that names the function, the argument and the shapes or values in
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,12 +18,15 @@ from . import backend
 
 __all__ = [
     "shape_of",
+    "namespace_of",
+    "unpack_cache",
     "check_array",
     "check_ndim",
     "check_shape",
     "check_mode",
     "check_positive_int",
     "check_nonneg_int",
+    "check_number",
     "check_labels",
     "require_keys",
     "conv_output_size",
@@ -34,11 +39,73 @@ def shape_of(x: Any) -> tuple[int, ...]:
     return tuple(getattr(x, "shape", ()))
 
 
+_NOT_ARRAYS = (bool, int, float, complex, str, bytes, list, tuple, dict)
+# Array types whose namespace has one device as far as xnn checks (everything but CuPy), mapped to
+# that namespace: a call whose arrays all share one of these types skips array-api-compat.
+_SINGLE_DEVICE_TYPES: dict[type, Any] = {}
+
+
+def _shared_namespace(fn: str, arrays: dict[str, Any]) -> Any:
+    """The namespace of ``arrays`` (cached per array type when that is unambiguous)."""
+    kinds = {type(a) for a in arrays.values()}
+    if len(kinds) == 1:
+        xp = _SINGLE_DEVICE_TYPES.get(next(iter(kinds)))
+        if xp is not None:
+            return xp
+    try:
+        xp = backend.namespace(**arrays)
+    except TypeError as err:
+        raise TypeError(f"{fn}: {err}") from None
+    if len(kinds) == 1 and not backend.is_cupy_namespace(xp):
+        _SINGLE_DEVICE_TYPES[next(iter(kinds))] = xp
+    return xp
+
+
+def _is_real_numeric(x: Any, xp: Any) -> bool:
+    """True for integer and real floating dtypes (reads the dtype only)."""
+    kind = getattr(x.dtype, "kind", None)  # NumPy / CuPy dtypes: a one-character code
+    if kind is not None:
+        return kind in "iuf"
+    return bool(xp.isdtype(x.dtype, ("integral", "real floating")))
+
+
+def namespace_of(fn: str, /, **arrays: Any) -> Any:
+    """The Array API namespace shared by the named arrays, checked for ``fn``.
+
+    Every value must be an array (``TypeError`` naming ``fn`` and the argument otherwise) of a
+    real numeric dtype (integer or real floating: no bool, complex, string or object arrays),
+    and all must come from one namespace and one device (``TypeError`` naming ``fn`` and both
+    arrays otherwise). Reads types and dtypes only.
+    """
+    for name, a in arrays.items():
+        if a is None or isinstance(a, _NOT_ARRAYS):
+            raise TypeError(f"{fn}: {name} must be an array, got {type(a).__name__}")
+    xp = _shared_namespace(fn, arrays)
+    for name, a in arrays.items():
+        if not _is_real_numeric(a, xp):
+            raise TypeError(f"{fn}: {name} must hold real numbers (integer or floating dtype), "
+                            f"got dtype {a.dtype} with shape {shape_of(a)}")
+    return xp
+
+
+def unpack_cache(fn: str, cache: Any, size: int, made_by: str) -> tuple:
+    """``cache`` as a tuple of ``size`` items; ``TypeError`` naming ``fn`` and ``made_by`` otherwise.
+
+    Backward passes call it first so that a cache from another layer (or ``None``) gives a clear
+    message instead of an unpacking error.
+    """
+    if not isinstance(cache, (tuple, list)) or len(cache) != size:
+        got = f"a {len(cache)}-tuple" if isinstance(cache, (tuple, list)) else type(cache).__name__
+        raise TypeError(f"{fn}: cache must be the {size}-tuple returned by {made_by}, got {got}")
+    return tuple(cache)
+
+
 def check_array(fn: str, name: str, x: Any) -> None:
     """``TypeError`` unless ``x`` is an array of a supported namespace."""
-    if x is None or isinstance(x, (bool, int, float, complex, str, list, tuple, dict)):
+    if x is None or isinstance(x, _NOT_ARRAYS):
         raise TypeError(f"{fn}: {name} must be an array, got {type(x).__name__}")
-    backend.namespace(**{name: x})
+    if type(x) not in _SINGLE_DEVICE_TYPES:
+        _shared_namespace(fn, {name: x})
 
 
 def check_ndim(fn: str, name: str, x: Any, ndim: int | tuple[int, ...], what: str = "") -> None:
@@ -65,22 +132,55 @@ def check_mode(fn: str, param: str, mode: Any, allowed: tuple[str, ...] = ("trai
         raise ValueError(f'{fn}: invalid {param} mode "{mode}"; expected one of {", ".join(allowed)}')
 
 
-def check_positive_int(fn: str, name: str, value: Any) -> int:
-    """The value as ``int``; ``ValueError`` unless it is an integer >= 1."""
-    if isinstance(value, bool) or int(value) != value or int(value) < 1:
-        raise ValueError(f"{fn}: {name} must be a positive integer, got {value!r}")
+def _as_int(fn: str, name: str, value: Any, least: int, what: str) -> int:
+    """``value`` as ``int``: ``TypeError`` for a non-number, ``ValueError`` below ``least`` or fractional."""
+    if getattr(value, "shape", None) == () and hasattr(value, "dtype"):
+        value = value.item() if hasattr(value, "item") else float(value)  # a 0-d array
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{fn}: {name} must be a {what}, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or int(value) != value or int(value) < least:
+        raise ValueError(f"{fn}: {name} must be a {what}, got {value!r}")
     return int(value)
+
+
+def check_positive_int(fn: str, name: str, value: Any) -> int:
+    """The value as ``int``; ``ValueError`` unless it is an integer >= 1 (``TypeError`` for a non-number)."""
+    return _as_int(fn, name, value, 1, "positive integer")
 
 
 def check_nonneg_int(fn: str, name: str, value: Any) -> int:
-    """The value as ``int``; ``ValueError`` unless it is an integer >= 0."""
-    if isinstance(value, bool) or int(value) != value or int(value) < 0:
-        raise ValueError(f"{fn}: {name} must be a non-negative integer, got {value!r}")
-    return int(value)
+    """The value as ``int``; ``ValueError`` unless it is an integer >= 0 (``TypeError`` for a non-number)."""
+    return _as_int(fn, name, value, 0, "non-negative integer")
+
+
+def check_number(fn: str, name: str, value: Any, low: float | None = None, high: float | None = None,
+                 low_open: bool = False) -> float:
+    """A finite real number as ``float``, within ``[low, high]`` (``(low, high]`` with ``low_open``).
+
+    ``TypeError`` for a non-number (strings, ``None``, arrays); ``ValueError`` for NaN, inf or a
+    value out of range.
+    """
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        value = value.item()  # a 0-d array
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    below = low is not None and (v <= low if low_open else v < low)
+    if not math.isfinite(v) or below or (high is not None and v > high):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        bounds = "" if low is None and high is None else f" in {'(' if low_open else '['}{lo}, {hi}]"
+        raise ValueError(f"{fn}: {name} must be a finite number{bounds}, got {value!r}")
+    return v
 
 
 def require_keys(fn: str, dict_name: str, d: Mapping, keys: tuple[str, ...]) -> None:
-    """``KeyError``-compatible check that names the missing keys (cs231n reads them with ``[]``)."""
+    """``KeyError``-compatible check that names the missing keys (cs231n reads them with ``[]``).
+
+    ``TypeError`` when ``d`` is not a mapping at all (``None``, a list ...).
+    """
+    if not isinstance(d, Mapping):
+        raise TypeError(f"{fn}: {dict_name} must be a dict, got {type(d).__name__}")
     missing = [k for k in keys if k not in d]
     if missing:
         raise KeyError(f"{fn}: {dict_name} is missing {', '.join(repr(k) for k in missing)} "
@@ -118,7 +218,9 @@ def conv_output_size(fn: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...]
     stride = check_positive_int(fn, "conv_param['stride']", stride)
     pad = check_nonneg_int(fn, "conv_param['pad']", pad)
     _, C, H, W = x_shape
-    _, Cw, HH, WW = w_shape
+    F, Cw, HH, WW = w_shape
+    if min(F, HH, WW) < 1:
+        raise ValueError(f"{fn}: w must hold at least one filter of at least 1x1, got w {tuple(w_shape)}")
     if C != Cw:
         raise ValueError(f"{fn}: w has {Cw} channels but x has {C} (x {tuple(x_shape)}, w {tuple(w_shape)})")
     if HH > H + 2 * pad or WW > W + 2 * pad:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import backend
-from ..validation import check_array, check_ndim, check_shape, shape_of
+from ..validation import check_ndim, check_shape, namespace_of, shape_of, unpack_cache
 
 __all__ = ["affine_forward", "affine_backward", "relu_forward", "relu_backward"]
 
@@ -25,7 +24,6 @@ def _flat_size(shape: tuple[int, ...]) -> int:
 def _check_affine_inputs(x: Array, w: Array, b: Array) -> None:
     """Ranks and shapes of affine inputs; the message names x, w and b with their shapes."""
     fn = "affine_forward"
-    check_array(fn, "x", x)
     if x.ndim < 1:
         raise ValueError(f"{fn}: x must be at least 1-D (N, d_1, ..., d_k), got shape {shape_of(x)}")
     check_ndim(fn, "w", w, 2, "(D, M)")
@@ -53,7 +51,7 @@ def affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple[Array, Ar
         ValueError: wrong ranks, or ``w`` rows != ``D``, or ``b`` not ``(M,)``.
         TypeError: inputs from different namespaces or devices.
     """
-    xp = backend.namespace(x=x, w=w, b=b)
+    xp = namespace_of("affine_forward", x=x, w=w, b=b)
     _check_affine_inputs(x, w, b)
     x2 = xp.reshape(x, (x.shape[0], w.shape[0]))
     out = x2 @ w + b
@@ -70,8 +68,9 @@ def affine_backward(dout: Array, cache: tuple[Array, Array, Array]) -> tuple[Arr
     Returns:
         ``(dx, dw, db)`` with shapes ``x.shape`` (unflattened), ``(D, M)`` and ``(M,)``.
     """
-    x, w, b = cache
-    xp = backend.namespace(dout=dout, x=x, w=w)
+    x, w, _ = unpack_cache("affine_backward", cache, 3, "affine_forward")
+    xp = namespace_of("affine_backward", dout=dout, x=x, w=w)
+    check_ndim("affine_backward", "w", w, 2, "(D, M)")
     N, D = x.shape[0], w.shape[0]
     check_shape("affine_backward", "dout", dout, (N, w.shape[1]), f"x {shape_of(x)}, w {shape_of(w)}")
     x2 = xp.reshape(x, (N, D))
@@ -90,7 +89,7 @@ def relu_forward(x: Array) -> tuple[Array, Array]:
     Returns:
         ``out`` with ``x``'s shape, dtype and namespace, and ``cache = x``.
     """
-    xp = backend.namespace(x=x)
+    xp = namespace_of("relu_forward", x=x)
     out = xp.maximum(x, xp.zeros_like(x))
     return out, x
 
@@ -106,6 +105,6 @@ def relu_backward(dout: Array, cache: Array) -> Array:
         ``dx`` (a single array, not a tuple): ``dout`` where ``x > 0``, else 0.
     """
     x = cache
-    xp = backend.namespace(dout=dout, x=x)
+    xp = namespace_of("relu_backward", dout=dout, x=x)
     check_shape("relu_backward", "dout", dout, shape_of(x), "must match x")
     return xp.where(x > 0, dout, xp.zeros_like(dout))

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import backend, kernels
-from ..validation import shape_of
+from .. import kernels
+from ..validation import namespace_of, shape_of, unpack_cache
 from .conv_naive import check_dout, conv_geometry
 
 __all__ = [
@@ -35,7 +35,7 @@ Array = Any
 
 
 def _forward(fn: str, x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
-    xp = backend.namespace(x=x, w=w, b=b)
+    xp = namespace_of(fn, x=x, w=w, b=b)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
     dt = xp.result_type(x.dtype, w.dtype, b.dtype)
     N = x.shape[0]
@@ -48,8 +48,8 @@ def _forward(fn: str, x: Array, w: Array, b: Array, conv_param: Mapping) -> tupl
 
 
 def _backward(fn: str, dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
-    x, w, b, conv_param, x_cols = cache
-    xp = backend.namespace(dout=dout, x=x, w=w, x_cols=x_cols)
+    x, w, b, conv_param, x_cols = unpack_cache(fn, cache, 5, "a fast conv forward")
+    xp = namespace_of(fn, dout=dout, x=x, w=w, b=b, x_cols=x_cols)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
     N = x.shape[0]
     F, _, HH, WW = w.shape

@@ -13,13 +13,14 @@ from typing import Any
 
 from array_api_compat import device as _device
 
-from .. import backend
 from ..validation import (
     check_ndim,
     check_shape,
     conv_output_size,
+    namespace_of,
     require_keys,
     shape_of,
+    unpack_cache,
 )
 
 __all__ = ["check_dout", "conv_backward_naive", "conv_forward_naive", "conv_geometry"]
@@ -71,7 +72,7 @@ def conv_forward_naive(x: Array, w: Array, b: Array, conv_param: Mapping) -> tup
         float64 gives float64); ``cache = (x, w, b, conv_param)`` exactly. ``x`` is not modified.
     """
     fn = "conv_forward_naive"
-    xp = backend.namespace(x=x, w=w, b=b)
+    xp = namespace_of(fn, x=x, w=w, b=b)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
     dt = xp.result_type(x.dtype, w.dtype, b.dtype)
     F, _, HH, WW = w.shape
@@ -97,8 +98,8 @@ def conv_backward_naive(dout: Array, cache: tuple) -> tuple[Array, Array, Array]
         promoted dtype of ``dout``, ``x``, ``w`` and ``b``.
     """
     fn = "conv_backward_naive"
-    x, w, b, conv_param = cache
-    xp = backend.namespace(dout=dout, x=x, w=w, b=b)
+    x, w, b, conv_param = unpack_cache(fn, cache, 4, "conv_forward_naive")
+    xp = namespace_of(fn, dout=dout, x=x, w=w, b=b)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
     N, _, H, W = x.shape
     F, _, HH, WW = w.shape

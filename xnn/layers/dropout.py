@@ -16,7 +16,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from .. import backend
-from ..validation import check_array, check_shape, require_keys, shape_of
+from ..validation import check_shape, namespace_of, require_keys, shape_of, unpack_cache
 
 __all__ = ["dropout_forward", "dropout_backward"]
 
@@ -69,8 +69,7 @@ def _dropout_forward(fn: str, x: Array, dropout_param: MutableMapping,
 
     ``dropout_param`` must already hold ``'mode'``; ``'seed'`` (optional) is honoured here.
     """
-    check_array(fn, "x", x)
-    xp = backend.namespace(x=x)
+    xp = namespace_of(fn, x=x)
     mode = _check_mode(fn, dropout_param["mode"])
     seed = dropout_param.get("seed")
     if mode == "test":
@@ -117,10 +116,12 @@ def dropout_backward(dout: Array, cache: tuple[MutableMapping, Array | None]) ->
         ``dx`` (a single array, dout's dtype): ``dout * mask`` in train mode, ``dout`` in test mode.
     """
     fn = "dropout_backward"
-    dropout_param, mask = cache
+    dropout_param, mask = unpack_cache(fn, cache, 2, "dropout_forward")
+    require_keys(fn, "dropout_param", dropout_param, ("mode",))
     mode = _check_mode(fn, dropout_param["mode"])
     if mode == "test" or mask is None:
+        namespace_of(fn, dout=dout)
         return dout
-    xp = backend.namespace(dout=dout, mask=mask)
+    xp = namespace_of(fn, dout=dout, mask=mask)
     check_shape(fn, "dout", dout, shape_of(mask), "must match x")
     return xp.astype(dout * mask, dout.dtype, copy=False)

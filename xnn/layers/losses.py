@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend
-from ..validation import check_labels, check_ndim
+from ..validation import check_labels, check_ndim, namespace_of
 
 __all__ = ["softmax_loss", "svm_loss"]
 
@@ -19,10 +18,13 @@ Array = Any
 
 def _check_scores_and_labels(fn: str, x: Array, y: Array):
     """Shared checks; returns the namespace of ``x`` and ``y``."""
-    xp = backend.namespace(x=x, y=y)
+    namespace_of(fn, x=x)
     check_ndim(fn, "x", x, 2, "(N, C) class scores")
-    check_labels(fn, y, x.shape[0], x.shape[1])
-    return xp
+    N, C = x.shape
+    if N < 1 or C < 1:
+        raise ValueError(f"{fn}: x must hold at least one sample and one class, got shape {(N, C)}")
+    check_labels(fn, y, N, C)
+    return namespace_of(fn, x=x, y=y)
 
 
 def _one_hot(xp, y: Array, num_classes: int, dtype) -> Array:

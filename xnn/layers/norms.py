@@ -9,11 +9,17 @@ batchnorm (over samples), layernorm (over features) and the spatial variants in
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, NamedTuple
 
-from .. import backend
-from ..validation import check_ndim, check_shape, require_keys, shape_of
+from ..validation import (
+    check_ndim,
+    check_number,
+    check_shape,
+    namespace_of,
+    require_keys,
+    shape_of,
+)
 
 __all__ = ["batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
            "layernorm_forward", "layernorm_backward"]
@@ -98,6 +104,15 @@ def _check_mode(fn: str, bn_param: MutableMapping) -> str:
     return mode
 
 
+def norm_eps(fn: str, param: Mapping | None, param_name: str) -> float:
+    """``param['eps']`` (default 1e-5) checked to be a finite positive number; ``param`` may be None."""
+    if param is None:
+        return 1e-5
+    if not isinstance(param, Mapping):
+        raise TypeError(f"{fn}: {param_name} must be a dict or None, got {type(param).__name__}")
+    return check_number(fn, f"{param_name}['eps']", param.get("eps", 1e-5), low=0.0, low_open=True)
+
+
 def _check_scale_shift(fn: str, x: Array, gamma: Array, beta: Array, shape: tuple[int, ...]) -> None:
     check_shape(fn, "gamma", gamma, shape, f"x {shape_of(x)}")
     check_shape(fn, "beta", beta, shape, f"x {shape_of(x)}")
@@ -119,10 +134,10 @@ def _batchnorm_forward(fn: str, x: Array, gamma: Array, beta: Array,
     mode = _check_mode(fn, bn_param)
     check_ndim(fn, "x", x, 2, "(N, D)")
     _check_scale_shift(fn, x, gamma, beta, (x.shape[1],))
-    rm, rv = bn_param.get("running_mean"), bn_param.get("running_var")
-    xp = backend.namespace(x=x, gamma=gamma, beta=beta, running_mean=rm, running_var=rv)
-    eps = bn_param.get("eps", 1e-5)
-    momentum = bn_param.get("momentum", 0.9)
+    stats = {k: bn_param[k] for k in ("running_mean", "running_var") if bn_param.get(k) is not None}
+    xp = namespace_of(fn, x=x, gamma=gamma, beta=beta, **stats)
+    eps = norm_eps(fn, bn_param, "bn_param")
+    momentum = check_number(fn, "bn_param['momentum']", bn_param.get("momentum", 0.9), 0.0, 1.0)
     running_mean = _running_stat(fn, xp, bn_param, "running_mean", x)
     running_var = _running_stat(fn, xp, bn_param, "running_var", x)
     if mode == "train":
@@ -147,8 +162,15 @@ def _scale_shift_grads(xp, dout: Array, cache: NormCache, sum_axes: Axes,
     return dout * cache.gamma, dgamma, dbeta
 
 
-def _check_dout(fn: str, dout: Array, cache: NormCache):
-    xp = backend.namespace(dout=dout, x=cache.xhat)
+def check_norm_cache(fn: str, cache: Any, cache_type: type, made_by: str) -> None:
+    """``TypeError`` unless ``cache`` is the opaque cache object ``made_by`` returns."""
+    if not isinstance(cache, cache_type):
+        raise TypeError(f"{fn}: cache must be the cache returned by {made_by}, got {type(cache).__name__}")
+
+
+def _check_dout(fn: str, dout: Array, cache: NormCache, made_by: str):
+    check_norm_cache(fn, cache, NormCache, made_by)
+    xp = namespace_of(fn, dout=dout, x=cache.xhat)
     check_shape(fn, "dout", dout, shape_of(cache.xhat), "must match the forward input")
     return xp
 
@@ -192,7 +214,7 @@ def batchnorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Arr
     Returns:
         ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
     """
-    xp = _check_dout("batchnorm_backward", dout, cache)
+    xp = _check_dout("batchnorm_backward", dout, cache, "batchnorm_forward")
     dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
     return _normalize_backward_graph(xp, dxhat, cache), dgamma, dbeta
 
@@ -207,7 +229,7 @@ def batchnorm_backward_alt(dout: Array, cache: NormCache) -> tuple[Array, Array,
     Returns:
         ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
     """
-    xp = _check_dout("batchnorm_backward_alt", dout, cache)
+    xp = _check_dout("batchnorm_backward_alt", dout, cache, "batchnorm_forward")
     dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
     return _normalize_backward(xp, dxhat, cache), dgamma, dbeta
 
@@ -227,10 +249,10 @@ def layernorm_forward(x: Array, gamma: Array, beta: Array,
         ``xhat``, ``std`` ``(N, 1)``, ``gamma``, axes, train flag).
     """
     fn = "layernorm_forward"
-    xp = backend.namespace(x=x, gamma=gamma, beta=beta)
+    xp = namespace_of(fn, x=x, gamma=gamma, beta=beta)
     check_ndim(fn, "x", x, 2, "(N, D)")
     _check_scale_shift(fn, x, gamma, beta, (x.shape[1],))
-    eps = (ln_param or {}).get("eps", 1e-5)
+    eps = norm_eps(fn, ln_param, "ln_param")
     _, _, xc, std = _normalize(xp, x, (1,), eps)
     xhat = xc / std
     return gamma * xhat + beta, NormCache(xc, xhat, std, gamma, (1,), True)
@@ -246,6 +268,6 @@ def layernorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Arr
     Returns:
         ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
     """
-    xp = _check_dout("layernorm_backward", dout, cache)
+    xp = _check_dout("layernorm_backward", dout, cache, "layernorm_forward")
     dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
     return _normalize_backward(xp, dxhat, cache), dgamma, dbeta

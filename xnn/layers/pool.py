@@ -17,13 +17,15 @@ from typing import Any
 
 from array_api_compat import device as _device
 
-from .. import backend, kernels
+from .. import kernels
 from ..validation import (
     check_ndim,
     check_shape,
+    namespace_of,
     pool_output_size,
     require_keys,
     shape_of,
+    unpack_cache,
 )
 
 __all__ = [
@@ -42,6 +44,7 @@ Array = Any
 
 def _geometry(fn: str, x: Array, pool_param: Mapping) -> tuple[int, int, int, int, int]:
     """Validate; return ``(pool_height, pool_width, stride, Ho, Wo)``."""
+    namespace_of(fn, x=x)
     check_ndim(fn, "x", x, 4, "(N, C, H, W)")
     require_keys(fn, "pool_param", pool_param, ("pool_height", "pool_width", "stride"))
     ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
@@ -64,7 +67,7 @@ def max_pool_forward_naive(x: Array, pool_param: Mapping) -> tuple[Array, tuple]
         ``out`` ``(N, C, Ho, Wo)`` (x's namespace and dtype) and ``cache = (x, pool_param)`` exactly.
     """
     fn = "max_pool_forward_naive"
-    xp = backend.namespace(x=x)
+    xp = namespace_of(fn, x=x)
     ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
     out = xp.empty((x.shape[0], x.shape[1], Ho, Wo), dtype=x.dtype, device=_device(x))
     for ho in range(Ho):
@@ -84,8 +87,8 @@ def max_pool_backward_naive(dout: Array, cache: tuple) -> Array:
         ``dx`` ``(N, C, H, W)`` in the promoted dtype of ``dout`` and ``x``.
     """
     fn = "max_pool_backward_naive"
-    x, pool_param = cache
-    xp = backend.namespace(dout=dout, x=x)
+    x, pool_param = unpack_cache(fn, cache, 2, "max_pool_forward_naive")
+    xp = namespace_of(fn, dout=dout, x=x)
     ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
     _check_dout(fn, dout, x, Ho, Wo)
     N, C = x.shape[0], x.shape[1]
@@ -135,9 +138,9 @@ def max_pool_forward_im2col(x: Array, pool_param: Mapping) -> tuple[Array, tuple
     return out, (x, argmax, pool_param)
 
 
-def _backward_from_argmax(fn: str, dout: Array, cache: tuple) -> Array:
-    x, argmax, pool_param = cache
-    xp = backend.namespace(dout=dout, x=x, argmax=argmax)
+def _backward_from_argmax(fn: str, dout: Array, cache: tuple, made_by: str) -> Array:
+    x, argmax, pool_param = unpack_cache(fn, cache, 3, made_by)
+    xp = namespace_of(fn, dout=dout, x=x, argmax=argmax)
     ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
     _check_dout(fn, dout, x, Ho, Wo)
     g = xp.astype(dout, xp.result_type(dout.dtype, x.dtype), copy=False)
@@ -149,7 +152,7 @@ def max_pool_backward_reshape(dout: Array, cache: tuple) -> Array:
 
     Each gradient goes to the first maximum of its window (cs231n splits it among ties).
     """
-    return _backward_from_argmax("max_pool_backward_reshape", dout, cache)
+    return _backward_from_argmax("max_pool_backward_reshape", dout, cache, "max_pool_forward_reshape")
 
 
 def max_pool_backward_im2col(dout: Array, cache: tuple) -> Array:
@@ -157,7 +160,7 @@ def max_pool_backward_im2col(dout: Array, cache: tuple) -> Array:
 
     Each gradient goes to the first maximum of its window; overlapping windows add.
     """
-    return _backward_from_argmax("max_pool_backward_im2col", dout, cache)
+    return _backward_from_argmax("max_pool_backward_im2col", dout, cache, "max_pool_forward_im2col")
 
 
 def max_pool_forward_fast(x: Array, pool_param: Mapping) -> tuple[Array, tuple]:
@@ -180,7 +183,7 @@ def max_pool_backward_fast(dout: Array, cache: tuple) -> Array:
     dout ``(N, C, Ho, Wo)`` -> dx ``(N, C, H, W)``. An unknown tag raises
     ``ValueError('Unrecognized method "<tag>"')``.
     """
-    method, inner = cache
+    method, inner = unpack_cache("max_pool_backward_fast", cache, 2, "max_pool_forward_fast")
     if method in ("reshape", "im2col"):
-        return _backward_from_argmax("max_pool_backward_fast", dout, inner)
+        return _backward_from_argmax("max_pool_backward_fast", dout, inner, "max_pool_forward_fast")
     raise ValueError(f'Unrecognized method "{method}"')

@@ -12,9 +12,15 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+from ..validation import unpack_cache
 from .affine import affine_backward, affine_forward, relu_backward, relu_forward
 from .conv import conv_backward_fast, conv_forward_fast
-from .norms import batchnorm_backward_alt, batchnorm_forward, layernorm_backward, layernorm_forward
+from .norms import (
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
 from .pool import max_pool_backward_fast, max_pool_forward_fast
 from .spatial_norms import spatial_batchnorm_backward, spatial_batchnorm_forward
 
@@ -50,7 +56,7 @@ def affine_relu_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple[Any,
 def affine_relu_backward(dout: Array, cache: tuple[Any, Any]) -> tuple[Array, Array, Array]:
     """Backward of :func:`affine_relu_forward`: ``dout`` ``(N, M)`` -> ``(dx, dw, db)``
     shaped like ``x``, ``w``, ``b``."""
-    fc_cache, relu_cache = cache
+    fc_cache, relu_cache = unpack_cache("affine_relu_backward", cache, 2, "affine_relu_forward")
     da = relu_backward(dout, relu_cache)
     return affine_backward(da, fc_cache)
 
@@ -76,7 +82,7 @@ def affine_bn_relu_backward(dout: Array, cache: tuple[Any, Any, Any]
                             ) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of :func:`affine_bn_relu_forward`: ``dout`` ``(N, M)`` ->
     ``(dx, dw, db, dgamma, dbeta)`` shaped like ``x``, ``w``, ``b``, ``gamma``, ``beta``."""
-    fc_cache, bn_cache, relu_cache = cache
+    fc_cache, bn_cache, relu_cache = unpack_cache("affine_bn_relu_backward", cache, 3, "affine_bn_relu_forward")
     dan = relu_backward(dout, relu_cache)
     da, dgamma, dbeta = batchnorm_backward_alt(dan, bn_cache)
     dx, dw, db = affine_backward(da, fc_cache)
@@ -104,7 +110,7 @@ def affine_ln_relu_backward(dout: Array, cache: tuple[Any, Any, Any]
                             ) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of :func:`affine_ln_relu_forward`: ``dout`` ``(N, M)`` ->
     ``(dx, dw, db, dgamma, dbeta)``."""
-    fc_cache, ln_cache, relu_cache = cache
+    fc_cache, ln_cache, relu_cache = unpack_cache("affine_ln_relu_backward", cache, 3, "affine_ln_relu_forward")
     dan = relu_backward(dout, relu_cache)
     da, dgamma, dbeta = layernorm_backward(dan, ln_cache)
     dx, dw, db = affine_backward(da, fc_cache)
@@ -128,7 +134,7 @@ def conv_relu_forward(x: Array, w: Array, b: Array, conv_param: Param) -> tuple[
 
 def conv_relu_backward(dout: Array, cache: tuple[Any, Any]) -> tuple[Array, Array, Array]:
     """Backward of :func:`conv_relu_forward`: ``dout`` ``(N, F, H', W')`` -> ``(dx, dw, db)``."""
-    conv_cache, relu_cache = cache
+    conv_cache, relu_cache = unpack_cache("conv_relu_backward", cache, 2, "conv_relu_forward")
     da = relu_backward(dout, relu_cache)
     return conv_backward_fast(da, conv_cache)
 
@@ -155,7 +161,7 @@ def conv_bn_relu_backward(dout: Array, cache: tuple[Any, Any, Any]
                           ) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of :func:`conv_bn_relu_forward`: ``dout`` ``(N, F, H', W')`` ->
     ``(dx, dw, db, dgamma, dbeta)``."""
-    conv_cache, bn_cache, relu_cache = cache
+    conv_cache, bn_cache, relu_cache = unpack_cache("conv_bn_relu_backward", cache, 3, "conv_bn_relu_forward")
     dan = relu_backward(dout, relu_cache)
     da, dgamma, dbeta = spatial_batchnorm_backward(dan, bn_cache)
     dx, dw, db = conv_backward_fast(da, conv_cache)
@@ -181,7 +187,7 @@ def conv_relu_pool_forward(x: Array, w: Array, b: Array, conv_param: Param,
 
 def conv_relu_pool_backward(dout: Array, cache: tuple[Any, Any, Any]) -> tuple[Array, Array, Array]:
     """Backward of :func:`conv_relu_pool_forward`: ``dout`` ``(N, F, H'', W'')`` -> ``(dx, dw, db)``."""
-    conv_cache, relu_cache, pool_cache = cache
+    conv_cache, relu_cache, pool_cache = unpack_cache("conv_relu_pool_backward", cache, 3, "conv_relu_pool_forward")
     ds = max_pool_backward_fast(dout, pool_cache)
     da = relu_backward(ds, relu_cache)
     return conv_backward_fast(da, conv_cache)

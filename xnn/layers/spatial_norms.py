@@ -5,9 +5,23 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any, NamedTuple
 
-from .. import backend
-from ..validation import check_ndim, check_positive_int, check_shape, shape_of
-from .norms import NormCache, _batchnorm_forward, _normalize, _normalize_backward, _scale_shift_grads
+from ..validation import (
+    check_ndim,
+    check_positive_int,
+    check_shape,
+    namespace_of,
+    shape_of,
+    unpack_cache,
+)
+from .norms import (
+    NormCache,
+    _batchnorm_forward,
+    _normalize,
+    _normalize_backward,
+    _scale_shift_grads,
+    check_norm_cache,
+    norm_eps,
+)
 
 __all__ = ["spatial_batchnorm_forward", "spatial_batchnorm_backward",
            "spatial_groupnorm_forward", "spatial_groupnorm_backward"]
@@ -54,7 +68,7 @@ def spatial_batchnorm_forward(x: Array, gamma: Array, beta: Array,
         ``out`` ``(N, C, H, W)`` and ``cache = (batchnorm cache of the rows, x.shape)``.
     """
     fn = "spatial_batchnorm_forward"
-    xp = backend.namespace(x=x, gamma=gamma, beta=beta)
+    xp = namespace_of(fn, x=x, gamma=gamma, beta=beta)
     check_ndim(fn, "x", x, 4, "(N, C, H, W)")
     C = x.shape[1]
     check_shape(fn, "gamma", gamma, (C,), f"x {shape_of(x)}")
@@ -73,9 +87,11 @@ def spatial_batchnorm_backward(dout: Array, cache: tuple[NormCache, tuple]) -> t
     Returns:
         ``(dx, dgamma, dbeta)`` of shapes ``(N, C, H, W)``, ``(C,)``, ``(C,)``.
     """
-    bn_cache, shape = cache
-    xp = backend.namespace(dout=dout, x=bn_cache.xhat)
-    check_shape("spatial_batchnorm_backward", "dout", dout, shape, "must match x")
+    fn = "spatial_batchnorm_backward"
+    bn_cache, shape = unpack_cache(fn, cache, 2, "spatial_batchnorm_forward")
+    check_norm_cache(fn, bn_cache, NormCache, "spatial_batchnorm_forward")
+    xp = namespace_of(fn, dout=dout, x=bn_cache.xhat)
+    check_shape(fn, "dout", dout, tuple(shape), "must match x")
     drows, dgamma, dbeta = _scale_shift_grads(xp, _channels_last(xp, dout), bn_cache, (0,))
     dx_rows = _normalize_backward(xp, drows, bn_cache)
     return _channels_first(xp, dx_rows, shape), dgamma, dbeta
@@ -110,10 +126,10 @@ def spatial_groupnorm_forward(x: Array, gamma: Array, beta: Array, G: int,
         ValueError: x not 4-D, G not a positive divisor of C, gamma/beta not ``(1, C, 1, 1)``.
     """
     fn = "spatial_groupnorm_forward"
-    xp = backend.namespace(x=x, gamma=gamma, beta=beta)
+    xp = namespace_of(fn, x=x, gamma=gamma, beta=beta)
     G = _check_groups(fn, x, gamma, beta, G)
     N, C, H, W = x.shape
-    eps = (gn_param or {}).get("eps", 1e-5)
+    eps = norm_eps(fn, gn_param, "gn_param")
     grouped_x = xp.reshape(x, (N, G, (C // G) * H * W))
     _, _, xc, std = _normalize(xp, grouped_x, (2,), eps)
     grouped_xhat = xc / std
@@ -132,8 +148,9 @@ def spatial_groupnorm_backward(dout: Array, cache: GroupNormCache) -> tuple[Arra
     Returns:
         ``(dx, dgamma, dbeta)`` of shapes ``(N, C, H, W)``, ``(1, C, 1, 1)``, ``(1, C, 1, 1)``.
     """
-    grouped, xhat, G = cache
-    xp = backend.namespace(dout=dout, x=xhat)
+    check_norm_cache("spatial_groupnorm_backward", cache, GroupNormCache, "spatial_groupnorm_forward")
+    grouped, xhat, _ = cache
+    xp = namespace_of("spatial_groupnorm_backward", dout=dout, x=xhat)
     shape = shape_of(xhat)
     check_shape("spatial_groupnorm_backward", "dout", dout, shape, "must match x")
     dgamma = xp.sum(dout * xhat, axis=(0, 2, 3), keepdims=True)
