@@ -17,15 +17,18 @@ written exactly at ``path`` (no ``.npz`` suffix is appended), atomically.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, validation
 
 __all__ = [
+    "check_model_input",
+    "check_init_scalars",
     "ModelBase",
     "gather_rows",
     "namespace_dtype",
@@ -116,6 +119,40 @@ def add_weight_decay(model: Any, data_loss: float, grads: dict[str, Any]) -> tup
         for k in names:
             grads[k] = grads[k] + model.reg * model.params[k]
     return loss, grads
+
+
+def check_init_scalars(fn: str, weight_scale: Any, reg: Any) -> None:
+    """``weight_scale`` and ``reg`` must be finite numbers, ``reg >= 0`` (``ValueError``/``TypeError``)."""
+    validation.check_number(fn, "weight_scale", weight_scale)
+    validation.check_number(fn, "reg", reg, low=0.0)
+
+
+def check_model_input(model: Any, X: Any, y: Any, features: int | None = None,
+                      feature_shape: tuple[int, ...] | None = None) -> None:
+    """Checks of ``model.loss(X, y)``'s inputs; messages name ``<Model>.loss``.
+
+    ``X`` must be an array ``(N, ...)`` whose trailing dimensions are ``feature_shape`` or
+    multiply to ``features``; ``y`` (unless ``None``) an integer ``(N,)`` array. Reads shapes and
+    dtypes only (the label range is checked by the loss layer).
+    """
+    fn = f"{type(model).__name__}.loss"
+    validation.namespace_of(fn, X=X)
+    if X.ndim < 2:
+        raise ValueError(f"{fn}: X must be a batch (N, ...) of at least 2 dimensions, got shape {tuple(X.shape)}")
+    tail = tuple(X.shape[1:])
+    if feature_shape is not None and tail != tuple(feature_shape):
+        raise ValueError(f"{fn}: X must have shape (N, {', '.join(map(str, feature_shape))}) for this model, "
+                         f"got {tuple(X.shape)}")
+    if features is not None and math.prod(tail) != features:
+        raise ValueError(f"{fn}: X must have {features} features per sample for this model, got X "
+                         f"{tuple(X.shape)} ({math.prod(tail)} features)")
+    if y is None:
+        return
+    validation.check_array(fn, "y", y)
+    if not backend.namespace(y).isdtype(y.dtype, "integral"):
+        raise TypeError(f"{fn}: y must hold integer class labels, got dtype {y.dtype}")
+    if tuple(y.shape) != (X.shape[0],):
+        raise ValueError(f"{fn}: y must have shape ({X.shape[0]},) to match X {tuple(X.shape)}, got {tuple(y.shape)}")
 
 
 def host_weight(weight_scale: float, *shape: int) -> np.ndarray:

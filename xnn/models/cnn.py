@@ -7,7 +7,13 @@ from typing import Any
 import numpy as np
 
 from .. import layers, validation
-from .base import ModelBase, add_weight_decay, host_weight
+from .base import (
+    ModelBase,
+    add_weight_decay,
+    check_init_scalars,
+    check_model_input,
+    host_weight,
+)
 
 __all__ = ["ThreeLayerConvNet"]
 
@@ -35,6 +41,8 @@ class ThreeLayerConvNet(ModelBase):
         fs = validation.check_positive_int(fn, "filter_size", filter_size)
         hidden = validation.check_positive_int(fn, "hidden_dim", hidden_dim)
         classes = validation.check_positive_int(fn, "num_classes", num_classes)
+        check_init_scalars(fn, weight_scale, reg)
+        self.input_dim = (C, H, W)
         self.filter_size = fs
         self.reg = reg
         self.dtype = dtype
@@ -69,6 +77,7 @@ class ThreeLayerConvNet(ModelBase):
             softmax loss plus ``0.5 * reg * sum(W**2)`` over ``W1..W3`` as a Python float, and a
             gradient for every parameter (same keys and shapes).
         """
+        check_model_input(self, X, y, feature_shape=getattr(self, "input_dim", None))
         X, y = self._to_model_device(X), self._to_model_device(y)
         p = self.params
         conv_param = {"stride": 1, "pad": (self.filter_size - 1) // 2}

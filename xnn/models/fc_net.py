@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 
 from .. import backend, layers, validation
-from .base import ModelBase, add_weight_decay, host_weight, namespace_dtype
+from .base import (
+    ModelBase,
+    add_weight_decay,
+    check_init_scalars,
+    check_model_input,
+    host_weight,
+    namespace_dtype,
+)
 
 __all__ = ["TwoLayerNet", "FullyConnectedNet"]
 
@@ -35,6 +42,7 @@ class TwoLayerNet(ModelBase):
         fn = "TwoLayerNet"
         dims = [validation.check_positive_int(fn, name, v) for name, v in
                 (("input_dim", input_dim), ("hidden_dim", hidden_dim), ("num_classes", num_classes))]
+        check_init_scalars(fn, weight_scale, reg)
         self.reg = reg
         self.params = {
             "W1": host_weight(weight_scale, dims[0], dims[1]),
@@ -56,6 +64,7 @@ class TwoLayerNet(ModelBase):
             plus ``0.5 * reg * sum(W**2)`` over ``W1, W2`` as a Python float, and a dict with a
             gradient for every parameter (same keys, shapes and namespace).
         """
+        check_model_input(self, X, y, features=self.params["W1"].shape[0])
         X, y = self._to_model_device(X), self._to_model_device(y)
         p = self.params
         hidden, cache1 = layers.affine_forward(X, p["W1"], p["b1"])
@@ -101,6 +110,7 @@ class FullyConnectedNet(ModelBase):
         dims = [validation.check_positive_int(fn, "input_dim", input_dim)]
         dims += [validation.check_positive_int(fn, f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims)]
         dims.append(validation.check_positive_int(fn, "num_classes", num_classes))
+        check_init_scalars(fn, weight_scale, reg)
 
         self.normalization = normalization
         self.use_dropout = dropout_keep_ratio != 1
@@ -148,6 +158,7 @@ class FullyConnectedNet(ModelBase):
             plus ``0.5 * reg * sum(W**2)`` over the weight matrices as a Python float, and a dict
             with a gradient for every parameter (same keys, shapes, dtype and namespace).
         """
+        check_model_input(self, X, y, features=self.params["W1"].shape[0])
         X, y = self._to_model_device(X), self._to_model_device(y)
         xp = backend.namespace(X)
         X = xp.astype(X, namespace_dtype(xp, self.dtype), copy=False)

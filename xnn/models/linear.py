@@ -43,7 +43,7 @@ class LinearClassifier(ModelBase):
         list of the per-iteration losses (Python floats).
         """
         fn = f"{type(self).__name__}.train"
-        xp = backend.namespace(X=X, y=y)
+        xp = validation.namespace_of(fn, X=X, y=y)
         validation.check_ndim(fn, "X", X, 2, "(N, D)")
         num_train, dim = X.shape
         if num_train == 0:

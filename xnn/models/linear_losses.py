@@ -19,14 +19,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import backend, validation
+from .. import validation
 
 __all__ = ["softmax_loss_naive", "softmax_loss_vectorized", "svm_loss_naive", "svm_loss_vectorized"]
 
 
 def _check_inputs(fn: str, W: Any, X: Any, y: Any):
     """Validate shapes, labels and namespaces; return ``(xp, N, C, dtype)``."""
-    xp = backend.namespace(W=W, X=X, y=y)
+    xp = validation.namespace_of(fn, W=W, X=X, y=y)
     validation.check_ndim(fn, "W", W, 2, "(D, C)")
     validation.check_ndim(fn, "X", X, 2, "(N, D)")
     if X.shape[1] != W.shape[0]:
