@@ -160,6 +160,23 @@ def test_busy_warning():
     assert bench_report.busy_warning(None) is None
 
 
+def test_round_robin_timing_interleaves_paths():
+    calls = []
+    fns = {p: ((lambda p=p: calls.append(p)), (lambda p=p: calls.append(p + "-sync"))) for p in ("a", "b")}
+    timed = bench.time_round_robin(fns, warmup=1, repeat=2)
+    assert calls == ["a", "a-sync", "b", "b-sync"] + ["a", "a-sync", "b", "b-sync"] * 2
+    assert set(timed) == {"a", "b"}
+    assert all(0 <= fastest <= median for median, fastest in timed.values())
+
+
+def test_generic_path_really_sets_the_env(monkeypatch):
+    monkeypatch.delenv("XNN_KERNELS", raising=False)
+    seen = []
+    wrapped = bench._with_kernels(lambda: seen.append(os.environ.get("XNN_KERNELS")), "generic")
+    wrapped()
+    assert seen == ["generic"] and "XNN_KERNELS" not in os.environ
+
+
 def test_kernels_env_is_restored(monkeypatch):
     monkeypatch.setenv("XNN_KERNELS", "something")
     with bench.kernels_env("generic"):

@@ -2,8 +2,9 @@
 
 Each case (see :mod:`xnn.bench_cases`) runs on every path from the same inputs: the output of the
 first call of each path is compared with xnn fast (relative error), then every op is timed with
-``time.perf_counter``: ``warmup`` untimed runs, then the median of ``repeat`` runs (the device is
-synchronized after every run on the GPU). ``fwd+bwd`` rows are the sums of the fwd and bwd medians.
+``time.perf_counter``: ``warmup`` untimed runs, then the median of ``repeat`` runs, the paths
+taking turns run by run (so background load hits them alike; the device is synchronized after
+every run on the GPU). ``fwd+bwd`` rows are the sums of the fwd and bwd medians.
 
 The generic path is xnn with ``XNN_KERNELS=generic`` (the kernel dispatcher reads it at every call;
 it is set and restored around that path). PyTorch is imported lazily and its rows are empty
@@ -13,6 +14,7 @@ when it is not importable.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -76,18 +78,40 @@ def _cupy_sync() -> None:
     importlib.import_module("cupy").cuda.Device().synchronize()
 
 
-def time_op(fn: Callable[[], Any], sync: Callable[[], None], warmup: int, repeat: int) -> tuple[float, float]:
-    """(median, min) seconds of ``repeat`` timed runs of ``fn`` after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        fn()
-        sync()
-    times = []
-    for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
+def _with_kernels(fn: Callable[[], Any], value: str | None) -> Callable[[], Any]:
+    """``fn`` run with ``XNN_KERNELS`` set to ``value`` (the dispatcher reads it at every call)."""
+    def run() -> Any:
+        with kernels_env(value):
+            return fn()
+    return run
+
+
+def time_round_robin(fns: dict[str, tuple[Callable[[], Any], Callable[[], None]]], warmup: int,
+                     repeat: int) -> dict[str, tuple[float, float]]:
+    """path -> (median, min) seconds of ``repeat`` timed runs of each ``(fn, sync)``.
+
+    ``warmup`` untimed runs of each first; then the paths take turns run by run, so a burst of
+    other load on the machine hits every path alike. The garbage collector is off while timing.
+    """
+    for fn, sync in fns.values():
+        for _ in range(warmup):
+            fn()
+            sync()
+    times: dict[str, list[float]] = {path: [] for path in fns}
+    gc_was_on = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(max(1, repeat)):
+            for path, (fn, sync) in fns.items():
+                t0 = time.perf_counter()
+                fn()
+                sync()
+                times[path].append(time.perf_counter() - t0)
+    finally:
+        if gc_was_on:
+            gc.enable()
+    return {path: (statistics.median(t), min(t)) for path, t in times.items()}
 
 
 def _host(a: Any) -> np.ndarray:
@@ -96,22 +120,37 @@ def _host(a: Any) -> np.ndarray:
     return np.asarray(backend.to_numpy(a) if not isinstance(a, (int, float)) else a)
 
 
-def _run_path(case: Case, path: str, inputs: dict, device: str, dtype: str, torch, warmup: int,
-              repeat: int) -> dict | None:
-    """Check outputs and timings of one path: ``{op: {"out": [host arrays], "s": median, "s_min": min}}``."""
+def _prepare_path(case: Case, path: str, inputs: dict, device: str, dtype: str, torch):
+    """``(ops, sync)`` of one path (ops wrapped to run under its ``XNN_KERNELS``), or None (no torch)."""
     if path == "torch":
         tdev = torch_device(torch, device) if torch is not None else None
         if tdev is None:
             return None
-        prep, sync = prepare_torch(torch, case, inputs, tdev), (lambda: torch_sync(torch, tdev))
-    else:
-        prep = prepare_xnn(case, inputs, device, dtype)
-        sync = _cupy_sync if device == "gpu" else (lambda: None)
-    res = {op: {"out": [_host(a) for a in fn()]} for op, fn in prep.ops.items()}
-    sync()
-    for op, fn in prep.ops.items():
-        res[op]["s"], res[op]["s_min"] = time_op(fn, sync, warmup, repeat)
-    return res
+        return prepare_torch(torch, case, inputs, tdev).ops, (lambda: torch_sync(torch, tdev))
+    env = "generic" if path == "generic" else None
+    with kernels_env(env):
+        ops = prepare_xnn(case, inputs, device, dtype).ops
+    sync = _cupy_sync if device == "gpu" else (lambda: None)
+    return {op: _with_kernels(fn, env) for op, fn in ops.items()}, sync
+
+
+def _run_paths(case: Case, paths: Sequence[str], inputs: dict, device: str, dtype: str, torch, warmup: int,
+               repeat: int) -> dict[str, dict]:
+    """path -> op -> ``{"out": [host arrays of the first call], "s": median, "s_min": min}``."""
+    prepared, runs = {}, {}
+    for path in paths:
+        found = _prepare_path(case, path, inputs, device, dtype, torch)
+        if found is None:
+            continue
+        prepared[path] = found
+        ops, sync = found
+        runs[path] = {op: {"out": [_host(a) for a in fn()]} for op, fn in ops.items()}
+        sync()
+    for op in case.outputs:
+        timed = time_round_robin({p: (ops[op], sync) for p, (ops, sync) in prepared.items()}, warmup, repeat)
+        for path, (median, fastest) in timed.items():
+            runs[path][op]["s"], runs[path][op]["s_min"] = median, fastest
+    return runs
 
 
 def _errors(case: Case, op: str, runs: dict, metric: Callable[[Any, Any], float]) -> dict[str, dict[str, float]]:
@@ -162,12 +201,7 @@ def _sum_row(fwd: dict, bwd: dict, case: Case) -> dict:
 def _run_case(case: Case, dtype: str, device: str, paths: Sequence[str], torch, warmup: int,
               repeat: int) -> list[dict]:
     inputs = host_inputs(case, dtype)
-    runs = {}
-    for path in paths:
-        with kernels_env("generic" if path == "generic" else None):
-            r = _run_path(case, path, inputs, device, dtype, torch, warmup, repeat)
-        if r is not None:
-            runs[path] = r
+    runs = _run_paths(case, paths, inputs, device, dtype, torch, warmup, repeat)
     settings = {"repeat": repeat, "warmup": warmup}
     rows = [_row(case, op, dtype, device, runs, settings) for op in case.outputs]
     if case.kind == "conv" and device == "cpu" and "fast" in paths:
