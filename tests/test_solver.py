@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pytest
 
@@ -222,25 +220,6 @@ def test_load_checkpoint_rejects_other_files(tmp_path, rng):
     np.savez(path, a=np.zeros(2))
     with pytest.raises(ValueError, match="not an xnn Solver checkpoint"):
         Solver(LinearSoftmax(), _data(rng)).load_checkpoint(str(path))
-
-
-class NaNModel(LinearSoftmax):
-    def loss(self, X, y=None):
-        out = super().loss(X, y)
-        if y is not None and len(self.seen) >= 3:
-            return float("nan"), out[1]
-        return out
-
-
-def test_nonfinite_loss_stops_training(rng, caplog):
-    with caplog.at_level(logging.WARNING, logger="xnn.solver"):
-        solver = Solver(NaNModel(), _data(rng), batch_size=10, num_epochs=2, verbose=False)
-        solver.train()
-    assert len(solver.loss_history) == 3 and np.isnan(solver.loss_history[-1])
-    assert "iteration 3 / 10" in solver.stop_reason and "training stopped" in caplog.text
-    keep_going = Solver(NaNModel(), _data(rng), batch_size=10, num_epochs=2, verbose=False, stop_on_nonfinite=False)
-    keep_going.train()
-    assert len(keep_going.loss_history) == 10 and keep_going.stop_reason is None
 
 
 class MovableModel(LinearSoftmax):

@@ -4,7 +4,8 @@ cs231n pickles the whole Solver state (including the model object and the update
 function) to ``<checkpoint_name>_epoch_<epoch>.pkl``. xnn writes
 ``<checkpoint_name>_epoch_<epoch>.npz`` instead: every value is a host NumPy array, so the file
 is read back with ``allow_pickle=False`` and can never execute code. It is written atomically
-(a temporary file in the same directory, then :func:`os.replace`).
+(a temporary file in the same directory, ``fsync``, then :func:`os.replace`), so a killed process
+leaves either the previous file or the complete new one.
 
 Archive keys:
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -136,6 +138,32 @@ def _restore_model(model: Any, arrays: dict[str, np.ndarray], device: str) -> No
         model.params = {k: backend.to_device(v, device) for k, v in _strip(state, "param.").items()}
 
 
+def _check_compatible(solver: Any, arrays: dict[str, np.ndarray], path: str) -> None:
+    """``ValueError`` when the checkpoint's parameters do not fit the model; a warning when the
+    Solver's hyperparameters differ from the saved ones (the resumed curve will differ)."""
+    saved = {k: tuple(v.shape) for k, v in _strip(arrays, "param.").items()}
+    model = {k: tuple(getattr(v, "shape", ())) for k, v in solver.model.params.items()}
+    if saved != model:
+        diff = sorted(k for k in set(saved) | set(model) if saved.get(k) != model.get(k))
+        raise ValueError(f"{path!r}: checkpoint parameters do not match the model: "
+                         + ", ".join(f"{k} saved {saved.get(k)} vs model {model.get(k)}" for k in diff))
+    for name in ("update_rule", "lr_decay", "batch_size"):  # num_epochs may grow: train for longer
+        key = f"hyper.{name}"
+        if key not in arrays:
+            continue
+        current = getattr(solver.update_rule, "__name__", None) if name == "update_rule" else getattr(solver, name)
+        if str(arrays[key]) != str(current) and not _same_number(arrays[key], current):
+            warnings.warn(f"Solver.resume: {name} is {current!r} but the checkpoint {path!r} was written with "
+                          f"{arrays[key].item()!r}; training will not follow the saved run's curve", stacklevel=3)
+
+
+def _same_number(saved: np.ndarray, current: Any) -> bool:
+    try:
+        return float(saved) == float(current)
+    except (TypeError, ValueError):
+        return False
+
+
 def restore_solver(solver: Any, path: str | os.PathLike, restore_rng: bool = True) -> dict[str, np.ndarray]:
     """Load a checkpoint written by :func:`save_solver` into ``solver`` (and its model).
 
@@ -150,6 +178,13 @@ def restore_solver(solver: Any, path: str | os.PathLike, restore_rng: bool = Tru
     if fmt is None or str(fmt) != FORMAT:
         raise ValueError(f"{os.fspath(path)!r} is not an xnn Solver checkpoint (format {fmt!r}, "
                          f"expected {FORMAT!r})")
+    missing = [k for k in (*HISTORIES, "epoch", "iteration", "best_val_acc") if k not in arrays]
+    if restore_rng:
+        missing += [k for k in ("rng.name", "rng.keys", "rng.pos", "rng.has_gauss", "rng.cached_gaussian")
+                    if k not in arrays]
+    if missing:
+        raise ValueError(f"{os.fspath(path)!r}: incomplete xnn Solver checkpoint (missing {', '.join(missing)})")
+    _check_compatible(solver, arrays, os.fspath(path))
     device = solver.device
     _restore_model(solver.model, arrays, device)
     solver.optim_configs = _restore_optim(arrays, device)

@@ -23,10 +23,18 @@ Additions (all optional):
 * ``progress=False``: a tqdm progress bar over the iterations showing the running loss.
 * ``update_rule`` may also be a callable ``rule(w, dw, config) -> (next_w, config)``
   (cs231n only takes the name of a function in its ``optim`` module).
-* ``stop_on_nonfinite=True``: a NaN/inf loss stops training with a logged warning (the
-  reason is kept in ``solver.stop_reason``); ``False`` keeps going like cs231n.
+* ``on_nonfinite="warn"``: a NaN/inf loss keeps training going like cs231n, with one
+  ``RuntimeWarning`` per Solver; ``"stop"`` raises ``FloatingPointError`` naming the iteration
+  and the last finite loss, before that step's update (the reason is also kept in
+  ``solver.stop_reason``).
 * Checkpoints are ``<checkpoint_name>_epoch_<n>.npz`` archives (see :mod:`xnn.checkpoint`),
-  never pickles; :meth:`Solver.load_checkpoint` resumes training on the same loss curve.
+  written atomically, never pickles; :meth:`Solver.resume` continues a run from one exactly on
+  the loss curve of an uninterrupted run with the same seed.
+* Ctrl-C during :meth:`Solver.train` (main thread) finishes the current step, saves
+  ``<checkpoint_name>_epoch_<epoch>_interrupted.npz`` (when ``checkpoint_name`` is set) and
+  re-raises ``KeyboardInterrupt``; ``resume`` from that file continues mid-epoch.
+* Bad arguments and data raise ``ValueError``/``TypeError`` naming ``Solver`` and the argument
+  (see :mod:`xnn.solver_safety`).
 * :meth:`Solver.record_histories_as_npz` (Berkeley CS182's name).
 
 Histories hold Python floats.
@@ -36,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,6 +52,12 @@ import numpy as np
 
 from . import backend, checkpoint, optim, validation
 from .models.base import gather_rows
+from .solver_safety import (
+    check_data,
+    check_solver_args,
+    deferred_interrupt,
+    nonfinite_loss,
+)
 
 __all__ = ["Solver"]
 
@@ -62,7 +77,7 @@ _DEFAULTS: dict[str, Any] = {
     # xnn additions
     "device": None,
     "progress": False,
-    "stop_on_nonfinite": True,
+    "on_nonfinite": "warn",
 }
 
 
@@ -91,7 +106,7 @@ class Solver:
     Attributes set from the arguments: ``model, X_train, y_train, X_val, y_val, update_rule
     (a function), optim_config, lr_decay, batch_size, num_epochs, num_train_samples,
     num_val_samples, checkpoint_name, print_every, verbose`` (+ ``device``, ``progress``,
-    ``stop_on_nonfinite``). Training state (from ``_reset``): ``epoch, best_val_acc,
+    ``on_nonfinite``). Training state (from ``_reset``): ``epoch, best_val_acc,
     best_params, loss_history, train_acc_history, val_acc_history, optim_configs``.
     """
 
@@ -105,21 +120,12 @@ class Solver:
         if kwargs:
             raise ValueError("Unrecognized arguments %s" % ", ".join('"%s"' % k for k in kwargs))
         self.update_rule = resolve_update_rule(self.update_rule)
-        self._check_data()
-        self.batch_size = validation.check_positive_int("Solver", "batch_size", self.batch_size)
+        check_data(self.X_train, self.y_train, self.X_val, self.y_val)
+        check_solver_args(self)
         self.device = backend.resolve_device(self.device)
         if hasattr(model, "to"):
             model.to(self.device)
         self._reset()
-
-    def _check_data(self) -> None:
-        for split in ("train", "val"):
-            X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
-            if X.shape[0] != y.shape[0]:
-                raise ValueError(f"Solver: X_{split} has {X.shape[0]} rows but y_{split} has {y.shape[0]} labels "
-                                 f"(X_{split} {tuple(X.shape)}, y_{split} {tuple(y.shape)})")
-        if self.X_train.shape[0] == 0:
-            raise ValueError(f"Solver: X_train holds no samples (X_train {tuple(self.X_train.shape)})")
 
     def _reset(self) -> None:
         """Fresh training state: epoch 0, empty histories, one shallow config copy per parameter."""
@@ -132,19 +138,25 @@ class Solver:
         self.optim_configs = {p: {k: v for k, v in self.optim_config.items()} for p in self.model.params}
         self.iteration = -1  # index of the last step taken; train() resumes after it
         self.stop_reason: str | None = None
+        self._warned_nonfinite = False
 
     # ------------------------------------------------------------------ one step
     def _on_device(self, a: Any) -> Any:
         return backend.to_device(a, self.device)
 
-    def _step(self) -> None:
-        """One update: a minibatch drawn with replacement, the model's loss, every parameter's rule."""
+    def _step(self, t: int = 0, num_iterations: int = 0) -> None:
+        """One update: a minibatch drawn with replacement, the model's loss, every parameter's rule.
+
+        A non-finite loss goes to :func:`xnn.solver_safety.nonfinite_loss` before the update.
+        """
         num_train = self.X_train.shape[0]
         batch_mask = np.random.choice(num_train, self.batch_size)
         X_batch = self._on_device(gather_rows(self.X_train, batch_mask))
         y_batch = self._on_device(gather_rows(self.y_train, batch_mask))
         loss, grads = self.model.loss(X_batch, y_batch)
         self.loss_history.append(float(loss))
+        if not math.isfinite(self.loss_history[-1]):
+            nonfinite_loss(self, t, num_iterations)
         for p, w in self.model.params.items():
             next_w, next_config = self.update_rule(w, grads[p], self.optim_configs[p])
             self.model.params[p] = next_w
@@ -178,35 +190,36 @@ class Solver:
 
         Checks train/val accuracy after the first step, at every epoch end (after decaying each
         parameter's ``learning_rate`` by ``lr_decay``) and after the last step; saves a
-        checkpoint at each check; finally sets ``model.params = best_params``.
+        checkpoint at each check; finally sets ``model.params = best_params``. After
+        :meth:`resume` it continues after the checkpoint's step. Ctrl-C saves an
+        ``_interrupted`` checkpoint after the current step and re-raises ``KeyboardInterrupt``.
         """
         iterations_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
         bar = self._progress_bar(num_iterations, self.iteration + 1)
         try:
-            for t in range(self.iteration + 1, num_iterations):
-                self._step()
-                self.iteration = t
-                if not self._after_step(t, num_iterations, iterations_per_epoch, bar):
-                    break
+            with deferred_interrupt() as interrupted:
+                for t in range(self.iteration + 1, num_iterations):
+                    self._step(t, num_iterations)
+                    self.iteration = t
+                    self._after_step(t, num_iterations, iterations_per_epoch, bar)
+                    if interrupted.hit:
+                        self._save_interrupted(bar)
+                        raise KeyboardInterrupt
         finally:
             if bar is not None:
                 bar.close()
         self.iteration = -1
         self.model.params = self.best_params
 
-    def _after_step(self, t: int, num_iterations: int, iterations_per_epoch: int, bar: Any) -> bool:
-        """Printing, lr decay, accuracy checks and checkpoints after step ``t``; False to stop."""
+    def _after_step(self, t: int, num_iterations: int, iterations_per_epoch: int, bar: Any) -> None:
+        """Printing, lr decay, accuracy checks and checkpoints after step ``t``."""
         loss = self.loss_history[-1]
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
         if self.verbose and t % self.print_every == 0:
             self._print("(Iteration %d / %d) loss: %f" % (t + 1, num_iterations, loss), bar)
-        if self.stop_on_nonfinite and not math.isfinite(loss):
-            self.stop_reason = f"loss is {loss} at iteration {t + 1} / {num_iterations}; training stopped"
-            logger.warning("Solver: %s", self.stop_reason)
-            return False
         epoch_end = (t + 1) % iterations_per_epoch == 0
         if epoch_end:
             self.epoch += 1
@@ -215,7 +228,6 @@ class Solver:
                     config["learning_rate"] *= self.lr_decay
         if t == 0 or t == num_iterations - 1 or epoch_end:
             self._check_and_record(bar)
-        return True
 
     def _check_and_record(self, bar: Any) -> None:
         train_acc = self.check_accuracy(self.X_train, self.y_train, num_samples=self.num_train_samples)
@@ -257,13 +269,32 @@ class Solver:
             self._print('Saving checkpoint to "%s"' % filename, bar)
         checkpoint.save_solver(self, filename)
 
-    def load_checkpoint(self, path: str, restore_rng: bool = True) -> None:
-        """Resume from a checkpoint of this setup: the next :meth:`train` continues after its step.
+    def _save_interrupted(self, bar: Any) -> None:
+        """Write ``<checkpoint_name>_epoch_<epoch>_interrupted.npz`` after a Ctrl-C (if named)."""
+        if self.checkpoint_name is None:
+            logger.warning("Solver: interrupted at iteration %d; no checkpoint_name, nothing saved", self.iteration + 1)
+            return
+        filename = f"{os.fspath(self.checkpoint_name)}_epoch_{self.epoch}_interrupted.npz"
+        checkpoint.save_solver(self, filename)
+        self._print(f'Interrupted at iteration {self.iteration + 1}; saved checkpoint to "{filename}"', bar)
 
-        Build the Solver with the same model architecture, data and arguments first. See
-        :func:`xnn.checkpoint.restore_solver`.
+    def resume(self, path: str | os.PathLike, restore_rng: bool = True) -> None:
+        """Continue from a checkpoint: the next :meth:`train` goes on after the checkpoint's step.
+
+        Build the Solver with the same model architecture, data and arguments first (and the
+        same seed is not needed: NumPy's RNG state comes from the file). Restores parameters,
+        optimizer state, histories, epoch, iteration, best params and the RNG, so the resumed
+        run produces exactly the losses of an uninterrupted one. Raises ``FileNotFoundError``
+        for a missing file and ``ValueError`` naming the file for a corrupt, foreign or
+        incompatible one (see :func:`xnn.checkpoint.restore_solver`).
         """
         checkpoint.restore_solver(self, path, restore_rng=restore_rng)
+        logger.info("Solver: resumed from %s (epoch %d, iteration %d)", os.fspath(path), self.epoch,
+                    self.iteration + 1)
+
+    def load_checkpoint(self, path: str | os.PathLike, restore_rng: bool = True) -> None:
+        """Same as :meth:`resume` (kept for the first API)."""
+        self.resume(path, restore_rng=restore_rng)
 
     def record_histories_as_npz(self, filename: str) -> None:
         """Save ``train_losses``, ``train_accs``, ``val_accs`` with ``np.savez`` (Berkeley CS182)."""

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -47,8 +49,9 @@ BN_STAT_KEYS = ("running_mean", "running_var")
 def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` as an uncompressed ``.npz`` at exactly ``path``, atomically.
 
-    The archive goes to a temporary file in the same directory first and is then moved over
-    ``path`` with :func:`os.replace`, so a crash never leaves a half-written file behind.
+    The archive goes to a temporary file in the same directory first, is flushed to disk
+    (``fsync``) and is then moved over ``path`` with :func:`os.replace` (and the directory synced),
+    so a crash or a kill never leaves a half-written file under ``path``.
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
@@ -56,18 +59,36 @@ def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> 
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make a rename in ``directory`` durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - file systems without directory fsync
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` archive as host NumPy arrays, read with ``allow_pickle=False``.
 
-    Raises ``ValueError`` naming the file when it holds pickled objects (for instance a
-    cs231n ``np.save`` of a params dict) or is not an ``.npz`` archive.
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file when it
+    holds pickled objects (for instance a cs231n ``np.save`` of a params dict), is not an ``.npz``
+    archive, or is truncated/corrupt.
     """
     try:
         archive = np.load(path, allow_pickle=False)
@@ -75,6 +96,9 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise ValueError(f"{os.fspath(path)!r} is a single .npy array, not an .npz archive")
         with archive:
             return {k: archive[k] for k in archive.files}
+    except (zipfile.BadZipFile, EOFError, zlib.error) as err:
+        raise ValueError(f"{os.fspath(path)!r} is not a readable .npz archive (truncated or corrupt: "
+                         f"{type(err).__name__}: {err})") from err
     except ValueError as err:
         if "allow_pickle" in str(err) or "Object arrays" in str(err):
             raise ValueError(f"{os.fspath(path)!r} holds pickled Python objects; xnn only reads plain "

@@ -1,0 +1,160 @@
+"""The Solver's guards: argument and data checks, non-finite losses, and Ctrl-C during training.
+
+Kept apart from :mod:`xnn.solver` so that module stays the cs231n training loop.
+
+* :func:`check_solver_args` / :func:`check_data`: the ``Solver(...)`` arguments and the four
+  data arrays (``ValueError`` for values and shapes, ``TypeError`` for types, messages start
+  with ``Solver:``). The data checks read shapes, dtypes, the label minimum and whether every
+  value is finite (once, at construction, in chunks).
+* :func:`nonfinite_loss`: what a NaN/inf loss does under ``on_nonfinite="warn"`` (cs231n keeps
+  going; one ``RuntimeWarning`` per Solver) or ``"stop"`` (``FloatingPointError``).
+* :func:`deferred_interrupt`: while training in the main thread, Ctrl-C (SIGINT) only sets a
+  flag; the Solver finishes the current step, saves a checkpoint and then raises
+  ``KeyboardInterrupt``, so the saved state is exactly that after a whole step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import signal
+import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from . import backend, validation
+
+__all__ = ["NONFINITE_MODES", "check_data", "check_solver_args", "deferred_interrupt", "nonfinite_loss"]
+
+logger = logging.getLogger("xnn.solver")
+
+NONFINITE_MODES = ("warn", "stop")
+_FINITE_CHUNK = 1 << 22  # elements per isfinite pass over the data (bounded temporary memory)
+
+
+def check_solver_args(solver: Any) -> None:
+    """Validate the Solver's keyword arguments in place (ints become ``int``)."""
+    fn = "Solver"
+    if solver.on_nonfinite not in NONFINITE_MODES:
+        raise ValueError(f'{fn}: on_nonfinite must be "warn" or "stop", got {solver.on_nonfinite!r}')
+    solver.batch_size = validation.check_positive_int(fn, "batch_size", solver.batch_size)
+    solver.num_epochs = validation.check_nonneg_int(fn, "num_epochs", solver.num_epochs)
+    solver.print_every = validation.check_positive_int(fn, "print_every", solver.print_every)
+    validation.check_number(fn, "lr_decay", solver.lr_decay)
+    for name in ("num_train_samples", "num_val_samples"):
+        if getattr(solver, name) is not None:
+            setattr(solver, name, validation.check_positive_int(fn, name, getattr(solver, name)))
+    if not isinstance(solver.optim_config, dict):
+        raise TypeError(f"{fn}: optim_config must be a dict, got {type(solver.optim_config).__name__}")
+    lr = solver.optim_config.get("learning_rate")
+    if lr is not None:
+        validation.check_number(fn, "optim_config['learning_rate']", lr)
+    name = solver.checkpoint_name
+    if name is not None and not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"{fn}: checkpoint_name must be a path string or None, got {type(name).__name__}")
+
+
+def _check_finite(fn: str, name: str, X: Any) -> None:
+    xp = backend.namespace(X)
+    if not xp.isdtype(X.dtype, "real floating") or X.shape[0] == 0:
+        return
+    rows = max(1, _FINITE_CHUNK // max(1, math.prod(X.shape[1:])))
+    N = X.shape[0]
+    for start in range(0, N, rows):
+        stop = min(start + rows, N)
+        if not bool(xp.all(xp.isfinite(X[start:stop, ...]))):
+            raise ValueError(f"{fn}: {name} holds NaN or inf values (in rows {start}..{stop - 1} of {name} "
+                             f"{tuple(X.shape)})")
+
+
+def check_data(X_train: Any, y_train: Any, X_val: Any, y_val: Any) -> None:
+    """Arrays, matching row counts and sample shapes, integer non-negative labels, finite data."""
+    fn = "Solver"
+    for split, X, y in (("train", X_train, y_train), ("val", X_val, y_val)):
+        validation.namespace_of(fn, **{f"X_{split}": X})
+        validation.namespace_of(fn, **{f"y_{split}": y})
+        if X.ndim < 2:
+            raise ValueError(f"{fn}: X_{split} must be (N, ...) with at least 2 dimensions, got {tuple(X.shape)}")
+        if y.ndim != 1:
+            raise ValueError(f"{fn}: y_{split} must be 1-D (N,) class labels, got shape {tuple(y.shape)}")
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"{fn}: X_{split} has {X.shape[0]} rows but y_{split} has {y.shape[0]} labels "
+                             f"(X_{split} {tuple(X.shape)}, y_{split} {tuple(y.shape)})")
+        xp = backend.namespace(y)
+        if not xp.isdtype(y.dtype, "integral"):
+            raise TypeError(f"{fn}: y_{split} must hold integer class labels, got dtype {y.dtype}")
+        if y.shape[0] and int(xp.min(y)) < 0:
+            raise ValueError(f"{fn}: y_{split} holds a negative label ({int(xp.min(y))}); labels are 0..C-1")
+        _check_finite(fn, f"X_{split}", X)
+    if X_train.shape[0] == 0:
+        raise ValueError(f"{fn}: X_train holds no samples (X_train {tuple(X_train.shape)})")
+    if tuple(X_train.shape[1:]) != tuple(X_val.shape[1:]):
+        raise ValueError(f"{fn}: X_train samples are {tuple(X_train.shape[1:])} but X_val samples are "
+                         f"{tuple(X_val.shape[1:])}")
+
+
+def _last_finite(history: list[float]) -> tuple[int, float] | None:
+    """``(1-based iteration, loss)`` of the last finite loss before the newest entry, or None."""
+    for i in range(len(history) - 2, -1, -1):
+        if math.isfinite(history[i]):
+            return i + 1, history[i]
+    return None
+
+
+def nonfinite_loss(solver: Any, t: int, num_iterations: int) -> None:
+    """Handle a non-finite ``solver.loss_history[-1]`` at step ``t`` (0-based).
+
+    ``"stop"``: sets ``solver.stop_reason`` and raises ``FloatingPointError`` naming the
+    iteration and the last finite loss (before the parameters are updated with that step's
+    gradients). ``"warn"``: one ``RuntimeWarning`` (and a log line) per Solver, then training
+    goes on as in cs231n.
+    """
+    loss = solver.loss_history[-1]
+    last = _last_finite(solver.loss_history)
+    before = "no finite loss before it" if last is None else f"last finite loss {last[1]!r} at iteration {last[0]}"
+    reason = f"loss is {loss} at iteration {t + 1} / {num_iterations} ({before})"
+    if solver.on_nonfinite == "stop":
+        solver.stop_reason = reason + "; training stopped"
+        logger.warning("Solver: %s", solver.stop_reason)
+        raise FloatingPointError(f"Solver: {solver.stop_reason} (on_nonfinite='stop')")
+    if not solver._warned_nonfinite:
+        solver._warned_nonfinite = True
+        message = f"Solver: {reason}; training goes on (pass on_nonfinite='stop' to stop)"
+        logger.warning(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+class _Flag:
+    """Set by the SIGINT handler; read by the training loop."""
+
+    def __init__(self) -> None:
+        self.hit = False
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[_Flag]:
+    """Defer Ctrl-C to the end of the current step (main thread with Python's default handler only).
+
+    The first SIGINT sets ``flag.hit``; a second one raises ``KeyboardInterrupt`` at once. Where
+    the handler cannot be installed (other threads, a custom handler) the flag never gets set
+    and Ctrl-C raises as usual.
+    """
+    flag = _Flag()
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield flag
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if flag.hit:
+            raise KeyboardInterrupt
+        flag.hit = True
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
