@@ -1,0 +1,105 @@
+"""Crash safety: a training process SIGKILLed mid-run resumes, in a new process, onto exactly the
+loss curve of an uninterrupted run; checkpoints are complete archives or absent, never partial."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xnn import checkpoint
+from xnn.models.base import read_npz, write_npz_atomic
+
+SCRIPT = Path(__file__).with_name("reliability_train_run.py")
+EPOCHS = 6
+
+
+def _run(out: Path, name: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), str(out), str(name), *extra], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def _epochs_saved(directory: Path, prefix: str) -> list[int]:
+    found = (re.fullmatch(rf"{prefix}_epoch_(\d+)\.npz", p.name) for p in directory.iterdir())
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def _kill_after_first_epoch(out: Path, name: Path) -> int:
+    """Start a slowed-down run, SIGKILL it once the epoch-1 checkpoint exists; its return code."""
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(out), str(name), "--sleep", "0.02"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    try:
+        while not Path(f"{name}_epoch_1.npz").exists():
+            if proc.poll() is not None:
+                pytest.fail(f"training process ended before its first epoch checkpoint: {proc.stderr.read()}")
+            if time.monotonic() > deadline:
+                pytest.fail("no epoch-1 checkpoint within 60 s")
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        return proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_sigkill_then_resume_gives_the_uninterrupted_history(tmp_path):
+    full_dir, killed_dir = tmp_path / "full", tmp_path / "killed"
+    full_dir.mkdir()
+    killed_dir.mkdir()
+    done = _run(full_dir / "out.json", full_dir / "run")
+    assert done.returncode == 0, done.stderr
+    full = json.loads((full_dir / "out.json").read_text())
+    assert _epochs_saved(full_dir, "run") == list(range(EPOCHS + 1))
+
+    code = _kill_after_first_epoch(killed_dir / "out.json", killed_dir / "run")
+    assert code == -signal.SIGKILL
+    saved = _epochs_saved(killed_dir, "run")
+    assert 1 in saved and EPOCHS not in saved, f"not killed mid-run: {saved}"
+    assert not (killed_dir / "out.json").exists()
+    for epoch in saved:  # whatever the kill interrupted, every file under a final name is complete
+        assert int(read_npz(killed_dir / f"run_epoch_{epoch}.npz")["epoch"]) == epoch
+
+    last = killed_dir / f"run_epoch_{saved[-1]}.npz"
+    resumed_run = _run(killed_dir / "out.json", killed_dir / "run", "--resume", str(last))
+    assert resumed_run.returncode == 0, resumed_run.stderr
+    resumed = json.loads((killed_dir / "out.json").read_text())
+    assert len(resumed["loss_history"]) == len(full["loss_history"]) == EPOCHS * 10
+    assert resumed == full  # losses, accuracies, best accuracy, parameters, running means: bit for bit
+    assert _epochs_saved(killed_dir, "run") == list(range(EPOCHS + 1))
+
+
+def test_checkpoint_contents_and_pickle_free(tmp_path):
+    done = _run(tmp_path / "out.json", tmp_path / "run")
+    assert done.returncode == 0, done.stderr
+    with np.load(tmp_path / "run_epoch_2.npz", allow_pickle=False) as ck:
+        keys = set(ck.files)
+        assert str(ck["format"]) == checkpoint.FORMAT and int(ck["epoch"]) == 2 and int(ck["iteration"]) == 19
+        assert len(ck["loss_history"]) == 20 and ck["rng.keys"].shape == (624,)
+        assert all(ck[k].dtype != object for k in ck.files)
+    assert {"param.W1", "param.gamma1", "bn_param.0.running_mean", "optim.W1.m", "optim.W1.v",
+            "optim_scalar.W1.t", "best_param.W3", "train_acc_history", "val_acc_history"} <= keys
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "ck.npz"
+    write_npz_atomic(path, {"a": np.arange(3)})
+
+    class Boom:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_npz_atomic(path, {"a": np.zeros(2), "b": Boom()})
+    np.testing.assert_array_equal(read_npz(path)["a"], np.arange(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.npz"]
