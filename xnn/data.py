@@ -94,8 +94,9 @@ def _read_batch_dict(filename: str | os.PathLike) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             obj = load_pickle(f)
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, MemoryError, UnicodeDecodeError) as exc:
+    except OSError:
+        raise
+    except Exception as exc:  # a corrupt pickle can fail in many ways (EOF, bad opcodes, codecs, struct ...)
         raise ValueError(f"{path.name}: not a readable CIFAR-10 pickle ({type(exc).__name__}: {exc}) "
                          f"at {path}") from exc
     if not isinstance(obj, Mapping):
