@@ -103,3 +103,42 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         write_npz_atomic(path, {"a": np.zeros(2), "b": Boom()})
     np.testing.assert_array_equal(read_npz(path)["a"], np.arange(3))
     assert [p.name for p in tmp_path.iterdir()] == ["ck.npz"]
+
+
+def _cli_run(out: Path, *argv: str, code: int = 0) -> Path:
+    from xnn import cli
+    base = ["train", "--model", "fc", "--num-train", "60", "--num-val", "20", "--batch-size", "20",
+            "--no-progress", "--quiet", "--out", str(out)]
+    assert cli.main([*base, *argv]) == code
+    (run,) = out.iterdir()
+    return run
+
+
+def test_cli_resume_after_a_crash_continues_the_loss_curve(tmp_path, monkeypatch):
+    from xnn.solver import Solver
+    full = _cli_run(tmp_path / "full", "--epochs", "3")
+    assert not list(full.glob("checkpoint*"))  # removed once training completed
+    step = Solver._step
+
+    def crash_in_epoch_2(self, t=0, num_iterations=0):
+        if t == 4:
+            raise RuntimeError("simulated crash")
+        return step(self, t, num_iterations)
+
+    monkeypatch.setattr(Solver, "_step", crash_in_epoch_2)
+    crashed = _cli_run(tmp_path / "crashed", "--epochs", "3", code=2)
+    assert sorted(p.name for p in crashed.glob("checkpoint*")) == ["checkpoint_epoch_1.npz"]  # newest only
+    monkeypatch.setattr(Solver, "_step", step)
+    resumed = _cli_run(tmp_path / "resumed", "--epochs", "3", "--resume", str(crashed / "checkpoint_epoch_1.npz"))
+    want, got = (json.loads((run / "history.json").read_text()) for run in (full, resumed))
+    assert len(want["loss_history"]) == 9 and got["loss_history"] == want["loss_history"]
+    assert got["val_acc_history"] == want["val_acc_history"] and got["best_val_acc"] == want["best_val_acc"]
+
+
+def test_cli_stops_on_a_nonfinite_loss(tmp_path, capsys):
+    from xnn import cli
+    code = cli.main(["train", "--model", "twolayer", "--num-train", "40", "--num-val", "10", "--epochs", "1",
+                     "--batch-size", "20", "--lr", "1e30", "--update-rule", "sgd", "--no-progress", "--quiet",
+                     "--out", str(tmp_path)])
+    assert code == 2
+    assert re.search(r"xnn: error: Solver: loss is (nan|inf) at iteration \d+ / 2", capsys.readouterr().err)

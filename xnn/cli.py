@@ -71,6 +71,8 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--dtype", choices=("float32", "float64"), help="model parameter dtype (default float32)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--quiet", action="store_true", help="no per-iteration Solver lines")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint_epoch_<n>.npz of an earlier "
+                   "run with the same options (the loss curve continues exactly)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+    except (FileNotFoundError, ValueError, RuntimeError, FloatingPointError) as exc:
         if os.environ.get("XNN_DEBUG"):
             raise
         print(f"xnn: error: {exc}", file=sys.stderr)

@@ -7,7 +7,12 @@ A run directory ``<out>/<model>-<YYYYmmdd-HHMMSS>/`` receives:
 * ``history.png``   loss and accuracy curves (:func:`xnn.vis.plot_history`);
 * ``filters.png``   first-layer conv filters (cnn), or first-layer weights drawn as 32x32 images
   (fc, twolayer, softmax) when they are image-shaped;
-* ``model.npz``     the trained (best validation) parameters, ``model.save``'s format.
+* ``model.npz``     the trained (best validation) parameters, ``model.save``'s format;
+* ``checkpoint_epoch_<n>.npz``  while training: the newest Solver checkpoint (older ones are removed),
+  for ``xnn train --resume`` after a crash or Ctrl-C (which writes ``..._interrupted.npz``); removed
+  when training completes (``model.npz`` holds the result).
+
+Training stops with an error on a NaN/inf loss (``Solver(on_nonfinite="stop")``).
 """
 
 from __future__ import annotations
@@ -130,17 +135,42 @@ def train_softmax(model: Any, data: dict[str, np.ndarray], settings: dict[str, A
     return hist
 
 
-def train_with_solver(model: Any, data: dict[str, np.ndarray], settings: dict[str, Any], progress: bool,
-                      verbose: bool) -> dict:
-    """Train with :class:`xnn.solver.Solver`; returns the histories and the best-params accuracies."""
+def _latest_checkpoint_solver():
+    """A Solver subclass that keeps only its newest epoch checkpoint on disk."""
     from .solver import Solver
+
+    class LatestCheckpointSolver(Solver):
+        def _save_checkpoint(self, bar: Any = None) -> None:
+            previous = getattr(self, "_previous_checkpoint", None)
+            super()._save_checkpoint(bar)
+            current = f"{self.checkpoint_name}_epoch_{self.epoch}.npz"
+            if previous is not None and previous != current:
+                Path(previous).unlink(missing_ok=True)
+            self._previous_checkpoint = current
+
+    return LatestCheckpointSolver
+
+
+def train_with_solver(model: Any, data: dict[str, np.ndarray], settings: dict[str, Any], progress: bool,
+                      verbose: bool, checkpoint_name: str | None = None, resume: str | None = None) -> dict:
+    """Train with :class:`xnn.solver.Solver`; returns the histories and the best-params accuracies.
+
+    ``checkpoint_name``: keep the newest ``<checkpoint_name>_epoch_<n>.npz`` while training (removed
+    once it completes); ``resume``: continue from such a checkpoint. A NaN/inf loss raises
+    ``FloatingPointError``.
+    """
     iters = max(data["X_train"].shape[0] // settings["batch_size"], 1)
-    solver = Solver(model, data, update_rule=settings["update_rule"],
-                    optim_config={"learning_rate": settings["lr"]}, lr_decay=settings["lr_decay"],
-                    batch_size=settings["batch_size"], num_epochs=settings["epochs"],
-                    print_every=iters if progress else max(iters // 4, 1), verbose=verbose,
-                    device=settings["device"], progress=progress)
+    solver = _latest_checkpoint_solver()(
+        model, data, update_rule=settings["update_rule"], optim_config={"learning_rate": settings["lr"]},
+        lr_decay=settings["lr_decay"], batch_size=settings["batch_size"], num_epochs=settings["epochs"],
+        print_every=iters if progress else max(iters // 4, 1), verbose=verbose, device=settings["device"],
+        progress=progress, checkpoint_name=checkpoint_name, on_nonfinite="stop")
+    if resume:
+        solver.resume(resume)
+        print(f"resumed from {resume} (epoch {solver.epoch}, iteration {solver.iteration + 1})")
     solver.train()
+    if getattr(solver, "_previous_checkpoint", None):
+        Path(solver._previous_checkpoint).unlink(missing_ok=True)
     hist = {k: [float(v) for v in getattr(solver, k)] for k in ("loss_history", "train_acc_history",
                                                                 "val_acc_history")}
     hist["best_val_acc"] = float(solver.best_val_acc)
@@ -184,10 +214,14 @@ def run_train(args: argparse.Namespace) -> Path:
     model = build_model(settings, data["X_train"].shape[1:])
     progress = not args.no_progress
     start = time.perf_counter()
+    resume = getattr(args, "resume", None)
     if settings["model"] == "softmax":
+        if resume:
+            raise ValueError("train: --resume needs a Solver-trained model (cnn, fc, twolayer), not softmax")
         hist = train_softmax(model, data, settings, progress)
     else:
-        hist = train_with_solver(model, data, settings, progress, verbose=not args.quiet)
+        hist = train_with_solver(model, data, settings, progress, verbose=not args.quiet,
+                                 checkpoint_name=str(run / "checkpoint"), resume=resume)
     hist["wall_time_s"] = round(time.perf_counter() - start, 3)
     _write_json(run / "history.json", hist)
     plot_history(hist, run / "history.png")
