@@ -135,6 +135,7 @@ def test_cli_resume_after_a_crash_continues_the_loss_curve(tmp_path, monkeypatch
     assert got["val_acc_history"] == want["val_acc_history"] and got["best_val_acc"] == want["best_val_acc"]
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that makes the loss NaN
 def test_cli_stops_on_a_nonfinite_loss(tmp_path, capsys):
     from xnn import cli
     code = cli.main(["train", "--model", "twolayer", "--num-train", "40", "--num-val", "10", "--epochs", "1",
