@@ -119,7 +119,7 @@ def test_main_bench_writes_json_and_the_tool_renders_it(tmp_path, capsys):
     assert [r["op"] for r in doc["results"]] == ["fwd", "bwd", "fwd+bwd"]
     machine = doc["machine"]
     assert machine["cores"] == os.cpu_count() and machine["numpy"] == np.__version__
-    assert machine["cpu"] and "xnn" in machine and "blas" in machine
+    assert machine["cpu"] and "xnn" in machine and "blas" in machine and "git" in machine and "loadavg" in machine
     assert bench.format_table(doc["results"]) in printed
 
     spec = importlib.util.spec_from_file_location("bench_table", ROOT / "tools" / "bench_table.py")

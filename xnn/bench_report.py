@@ -82,8 +82,22 @@ def _gpu_info() -> dict[str, Any] | None:
     return {"name": name.decode() if isinstance(name, bytes) else str(name), "cupy": cupy.__version__}
 
 
+def _git_state() -> dict[str, Any] | None:
+    """Commit of the xnn checkout and whether its tracked files under ``xnn/`` differ from it (None outside git)."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "xnn"], cwd=root,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(dirty)}
+
+
 def machine_info() -> dict[str, Any]:
-    """CPU model, cores, NumPy + BLAS, torch, xnn (and the GPU when CuPy sees one)."""
+    """CPU model, cores, NumPy + BLAS, torch, xnn and its git commit, the load (and the GPU when CuPy sees one)."""
     from . import __version__
     try:
         usable = len(os.sched_getaffinity(0))
@@ -92,7 +106,7 @@ def machine_info() -> dict[str, Any]:
     return {"cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
             "python": platform.python_version(), "platform": platform.platform(),
             "numpy": np.__version__, "blas": _blas(), "torch": _torch_info(), "xnn": __version__,
-            "gpu": _gpu_info(), "loadavg": load_average()}
+            "gpu": _gpu_info(), "loadavg": load_average(), "git": _git_state()}
 
 
 def load_average() -> list[float] | None:
@@ -119,8 +133,10 @@ def format_machine(info: dict[str, Any]) -> str:
     torch_text = f"torch {torch['version']} ({torch['threads']} threads)" if torch else "torch: not installed"
     gpu = f", GPU {info['gpu']['name']} (CuPy {info['gpu']['cupy']})" if info.get("gpu") else ""
     load = f"; load {info['loadavg'][0]:.2f}" if info.get("loadavg") else ""
+    git = info.get("git")
+    commit = f" ({git['commit']}{', modified' if git['dirty'] else ''})" if git else ""
     return (f"{info['cpu']}, {info['cores']} cores{gpu}; NumPy {info['numpy']} ({blas.get('name')} "
-            f"{blas.get('version')}); {torch_text}; xnn {info['xnn']}{load}")
+            f"{blas.get('version')}); {torch_text}; xnn {info['xnn']}{commit}{load}")
 
 
 def _ms(v: float | None) -> str:
