@@ -1,6 +1,6 @@
-"""Kernel dispatch: which im2col / col2im / max-pool implementation serves a namespace.
+"""Kernel dispatch: which im2col / col2im / max-pool / conv implementation serves a namespace.
 
-Every implementation has the same four functions with the same contract:
+Every implementation has the same functions with the same contract:
 
 ``im2col(x, HH, WW, stride, pad) -> cols``
     x ``(N, C, H, W)``; cols ``(N, C*HH*WW, Ho*Wo)`` with row ``k = c*HH*WW + i*WW + j``
@@ -20,6 +20,21 @@ Every implementation has the same four functions with the same contract:
 ``maxpool_backward(dout, argmax, x_shape, pool_height, pool_width, stride) -> dx``
     Routes each ``dout`` element to the argmax position of its window; overlapping windows add.
 
+``conv_forward(x, w, b, stride, pad) -> (out, cols)``
+    x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)``, all of one dtype; out ``(N, F, Ho, Wo)``
+    (contiguous NCHW, bias added). ``cols`` holds the im2col columns in the layout the
+    implementation multiplies fastest: ``(N, C*HH*WW, Ho*Wo)`` (like ``im2col``) for ``generic``
+    and ``cuda``, one ``(C*HH*WW, N*Ho*Wo)`` matrix (column ``n*Ho*Wo + ho*Wo + wo``) for
+    ``numpy_fast``. Every ``conv_backward`` accepts both layouts.
+
+``conv_backward(dout, cols, x_shape, w, stride, pad, need_dx=True) -> (dx, dw, db)``
+    dout ``(N, F, Ho, Wo)`` and ``cols`` from ``conv_forward``; dx ``x_shape``, dw ``w.shape``,
+    db ``(F,)``. With ``need_dx=False`` dx is ``None`` and its matmul + col2im are skipped.
+
+``relu_backward(dout, x) -> dx``
+    ``dout`` where ``x > 0``, else 0 (``dout``'s shape and dtype; a non-finite ``dout`` where
+    ``x <= 0`` still gives 0).
+
 Implementations:
 
 * ``cpu.generic``: Array API standard only (padded strided-slice loops, one vectorized op per
@@ -38,9 +53,11 @@ from types import ModuleType
 
 from .. import backend
 
-__all__ = ["im2col", "col2im", "maxpool_forward", "maxpool_backward", "implementation", "kernel_path"]
+__all__ = ["im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
+           "relu_backward", "implementation", "kernel_path"]
 
-OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward")
+OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
+       "relu_backward")
 
 
 def _forced_generic() -> bool:
@@ -82,3 +99,22 @@ def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_heig
     """Max-pool backward: each ``dout`` element goes to its window's first maximum."""
     impl = implementation(backend.namespace(dout=dout, argmax=argmax))
     return impl.maxpool_backward(dout, argmax, tuple(x_shape), pool_height, pool_width, stride)
+
+
+def conv_forward(x, w, b, stride: int, pad: int):
+    """Convolution forward ``(out, cols)``; ``cols``' layout depends on the implementation."""
+    impl = implementation(backend.namespace(x=x, w=w, b=b))
+    return impl.conv_forward(x, w, b, stride, pad)
+
+
+def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int, pad: int,
+                  need_dx: bool = True):
+    """Convolution backward ``(dx, dw, db)`` from ``dout`` and the ``cols`` of :func:`conv_forward`
+    (dx ``None`` unless ``need_dx``)."""
+    impl = implementation(backend.namespace(dout=dout, cols=cols, w=w))
+    return impl.conv_backward(dout, cols, tuple(x_shape), w, stride, pad, need_dx)
+
+
+def relu_backward(dout, x):
+    """ReLU backward: ``dout`` where ``x > 0``, else 0."""
+    return implementation(backend.namespace(dout=dout, x=x)).relu_backward(dout, x)

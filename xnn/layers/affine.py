@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import kernels
 from ..validation import check_ndim, check_shape, namespace_of, shape_of, unpack_cache
 
 __all__ = ["affine_forward", "affine_backward", "relu_forward", "relu_backward"]
@@ -102,9 +103,10 @@ def relu_backward(dout: Array, cache: Array) -> Array:
         cache: ``x`` from :func:`relu_forward`.
 
     Returns:
-        ``dx`` (a single array, not a tuple): ``dout`` where ``x > 0``, else 0.
+        ``dx`` (a single array, not a tuple): ``dout`` where ``x > 0``, else 0 (computed by
+        :func:`xnn.kernels.relu_backward`: branch-free on NumPy, ``where`` elsewhere).
     """
     x = cache
-    xp = namespace_of("relu_backward", dout=dout, x=x)
+    namespace_of("relu_backward", dout=dout, x=x)
     check_shape("relu_backward", "dout", dout, shape_of(x), "must match x")
-    return xp.where(x > 0, dout, xp.zeros_like(dout))
+    return kernels.relu_backward(dout, x)

@@ -2,13 +2,16 @@
 
 ``conv_forward_fast``, ``conv_forward_strides`` and ``conv_forward_im2col`` (and their backward
 passes) are the cs231n ``fast_layers`` names. All three take the same path here: the columns come
-from :func:`xnn.kernels.im2col` (NumPy stride tricks, CUDA kernels on CuPy, standard-only slice
-loops elsewhere), then one ``matmul`` with ``w.reshape(F, -1)``. Differences from cs231n:
+from :func:`xnn.kernels.conv_forward` (NumPy: one strided copy into a ``(C*HH*WW, N*Ho*Wo)``
+matrix and one GEMM; CuPy: CUDA im2col + a batched matmul; elsewhere standard-only slice loops),
+and the backward from :func:`xnn.kernels.conv_backward`. Differences from cs231n:
 
 * floor semantics for every pair (no divisibility asserts), like PyTorch;
 * correct for non-square filters (cs231n's Cython im2col is not);
 * the output is always a contiguous NCHW array;
-* ``x_cols`` in the cache is ``(N, C*HH*WW, Ho*Wo)`` (cs231n: ``(C*HH*WW, N*Ho*Wo)``).
+* ``x_cols`` in the cache is whatever the kernel path returns: ``(C*HH*WW, N*Ho*Wo)`` on the
+  NumPy fast path (columns ordered ``n, ho, wo``), ``(N, C*HH*WW, Ho*Wo)`` on the generic and CUDA
+  paths; every path's backward reads both.
 
 The caches of the three pairs are interchangeable: ``(x, w, b, conv_param, x_cols)``.
 """
@@ -25,6 +28,7 @@ from .conv_naive import check_dout, conv_geometry
 __all__ = [
     "conv_backward_fast",
     "conv_backward_im2col",
+    "conv_backward_params",
     "conv_backward_strides",
     "conv_forward_fast",
     "conv_forward_im2col",
@@ -36,32 +40,24 @@ Array = Any
 
 def _forward(fn: str, x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
     xp = namespace_of(fn, x=x, w=w, b=b)
-    stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
+    stride, pad, _, _ = conv_geometry(fn, x, w, b, conv_param)
     dt = xp.result_type(x.dtype, w.dtype, b.dtype)
-    N = x.shape[0]
-    F, _, HH, WW = w.shape
-    x_cols = kernels.im2col(xp.astype(x, dt, copy=False), HH, WW, stride, pad)  # (N, K, P)
-    w_rows = xp.reshape(xp.astype(w, dt, copy=False), (F, -1))                   # (F, K)
-    out = xp.matmul(w_rows, x_cols)                                               # (N, F, P)
-    out += xp.reshape(xp.astype(b, dt, copy=False), (F, 1))
-    return xp.reshape(out, (N, F, Ho, Wo)), (x, w, b, conv_param, x_cols)
+    out, x_cols = kernels.conv_forward(xp.astype(x, dt, copy=False), xp.astype(w, dt, copy=False),
+                                       xp.astype(b, dt, copy=False), stride, pad)
+    return out, (x, w, b, conv_param, x_cols)
 
 
-def _backward(fn: str, dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
+def _backward(fn: str, dout: Array, cache: tuple, need_dx: bool = True) -> tuple[Array, Array, Array]:
     x, w, b, conv_param, x_cols = unpack_cache(fn, cache, 5, "a fast conv forward")
     xp = namespace_of(fn, dout=dout, x=x, w=w, b=b, x_cols=x_cols)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
     N = x.shape[0]
-    F, _, HH, WW = w.shape
+    F = w.shape[0]
     check_dout(fn, dout, (N, F, Ho, Wo), f"x {shape_of(x)}, w {shape_of(w)}")
     dt = xp.result_type(dout.dtype, x_cols.dtype, w.dtype, b.dtype)
-    g = xp.reshape(xp.astype(dout, dt, copy=False), (N, F, Ho * Wo))             # (N, F, P)
-    db = xp.sum(g, axis=(0, 2))
-    dw = xp.sum(xp.matmul(g, xp.matrix_transpose(x_cols)), axis=0)               # (F, K)
-    w_rows = xp.reshape(xp.astype(w, dt, copy=False), (F, -1))
-    dcols = xp.matmul(xp.matrix_transpose(w_rows), g)                             # (N, K, P)
-    dx = kernels.col2im(dcols, shape_of(x), HH, WW, stride, pad)
-    return dx, xp.reshape(dw, shape_of(w)), db
+    dx, dw, db = kernels.conv_backward(xp.astype(dout, dt, copy=False), xp.astype(x_cols, dt, copy=False),
+                                       shape_of(x), xp.astype(w, dt, copy=False), stride, pad, need_dx)
+    return dx, dw, db
 
 
 def conv_forward_fast(x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
@@ -70,7 +66,7 @@ def conv_forward_fast(x: Array, w: Array, b: Array, conv_param: Mapping) -> tupl
     x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)``, conv_param ``'stride'``, ``'pad'``.
     Returns ``out`` ``(N, F, Ho, Wo)`` (contiguous; ``Ho = 1 + (H + 2*pad - HH) // stride``, floor)
     in the inputs' namespace and promoted dtype, and ``cache = (x, w, b, conv_param, x_cols)``
-    with ``x_cols`` ``(N, C*HH*WW, Ho*Wo)``.
+    with ``x_cols`` the kernel's column matrix (see the module docstring).
     """
     return _forward("conv_forward_fast", x, w, b, conv_param)
 
@@ -91,7 +87,7 @@ def conv_forward_strides(x: Array, w: Array, b: Array, conv_param: Mapping) -> t
     x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)``, conv_param ``'stride'``, ``'pad'``.
     Returns ``out`` ``(N, F, Ho, Wo)`` (contiguous; ``Ho = 1 + (H + 2*pad - HH) // stride``, floor)
     in the inputs' namespace and promoted dtype, and ``cache = (x, w, b, conv_param, x_cols)``
-    with ``x_cols`` ``(N, C*HH*WW, Ho*Wo)``.
+    with ``x_cols`` the kernel's column matrix (see the module docstring).
     """
     return _forward("conv_forward_strides", x, w, b, conv_param)
 
@@ -112,7 +108,7 @@ def conv_forward_im2col(x: Array, w: Array, b: Array, conv_param: Mapping) -> tu
     x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)``, conv_param ``'stride'``, ``'pad'``.
     Returns ``out`` ``(N, F, Ho, Wo)`` (contiguous; ``Ho = 1 + (H + 2*pad - HH) // stride``, floor)
     in the inputs' namespace and promoted dtype, and ``cache = (x, w, b, conv_param, x_cols)``
-    with ``x_cols`` ``(N, C*HH*WW, Ho*Wo)``.
+    with ``x_cols`` the kernel's column matrix (see the module docstring).
     """
     return _forward("conv_forward_im2col", x, w, b, conv_param)
 
@@ -125,3 +121,14 @@ def conv_backward_im2col(dout: Array, cache: tuple) -> tuple[Array, Array, Array
     dw is one matmul with the cached columns, dx one matmul followed by col2im.
     """
     return _backward("conv_backward_im2col", dout, cache)
+
+
+def conv_backward_params(dout: Array, cache: tuple) -> tuple[Array, Array]:
+    """Parameter gradients only (an xnn extension): ``(dw, db)`` of :func:`conv_backward_fast`.
+
+    For a first layer, whose input gradient nobody reads: the dx matmul and col2im are skipped.
+    dout ``(N, F, Ho, Wo)``; cache from any fast conv forward; dw ``(F, C, HH, WW)``, db ``(F,)``
+    are the same values ``conv_backward_fast`` returns.
+    """
+    _, dw, db = _backward("conv_backward_params", dout, cache, need_dx=False)
+    return dw, db

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import layers, validation
+from ..layers.conv_fast import conv_backward_params
 from .base import (
     ModelBase,
     add_weight_decay,
@@ -91,5 +92,8 @@ class ThreeLayerConvNet(ModelBase):
         grads: dict[str, Any] = {}
         dout, grads["W3"], grads["b3"] = layers.affine_backward(dscores, cache3)
         dout, grads["W2"], grads["b2"] = layers.affine_relu_backward(dout, cache2)
-        _, grads["W1"], grads["b1"] = layers.conv_relu_pool_backward(dout, cache1)
+        # conv_relu_pool_backward without the image gradient nobody reads (saves a matmul + col2im).
+        conv_cache, relu_cache, pool_cache = cache1
+        da = layers.relu_backward(layers.max_pool_backward_fast(dout, pool_cache), relu_cache)
+        grads["W1"], grads["b1"] = conv_backward_params(da, conv_cache)
         return add_weight_decay(self, data_loss, grads)

@@ -5,17 +5,24 @@ vectorized strided-slice operation per offset, so the Python loop runs ``HH*WW``
 how large the batch is. Nothing here goes beyond the Array API standard, so these kernels serve
 every namespace: NumPy (under ``XNN_KERNELS=generic``), array-api-strict, and CuPy as a fallback.
 
+The conv operations (``conv_forward`` / ``conv_backward``) are im2col + one batched ``matmul``
+(+ col2im), the path every backend without a faster one takes; ``conv_forward_with`` /
+``conv_backward_with`` let another implementation (CUDA) reuse them around its own im2col/col2im.
+
 The exact contract (shapes, row/column order, floor semantics, argmax encoding) is documented in
 :mod:`xnn.kernels`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from array_api_compat import device as _device
 
 from ... import backend
 
-__all__ = ["col2im", "im2col", "maxpool_backward", "maxpool_forward"]
+__all__ = ["col2im", "conv_backward", "conv_backward_with", "conv_forward", "conv_forward_with", "im2col",
+           "maxpool_backward", "maxpool_forward", "relu_backward"]
 
 
 def _window_slices(i: int, j: int, n_rows: int, n_cols: int, stride: int) -> tuple[slice, slice]:
@@ -108,3 +115,68 @@ def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_heig
         rows, colz = _window_slices(i, j, Ho, Wo, stride)
         dx[:, :, rows, colz] += xp.where(argmax == k, dout, zero)
     return dx
+
+
+def conv_forward_with(im2col_fn: Callable, x, w, b, stride: int, pad: int):
+    """Convolution forward through ``im2col_fn`` (same contract as :func:`im2col`).
+
+    x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)`` of one dtype. Returns ``out``
+    ``(N, F, Ho, Wo)`` and ``cols`` ``(N, C*HH*WW, Ho*Wo)`` (what :func:`conv_backward_with` reads).
+    """
+    xp = backend.namespace(x=x, w=w, b=b)
+    N = x.shape[0]
+    F, _, HH, WW = w.shape
+    Ho, Wo = _conv_out_size(x.shape[2], x.shape[3], HH, WW, stride, pad)
+    cols = im2col_fn(x, HH, WW, stride, pad)                   # (N, K, P)
+    out = xp.matmul(xp.reshape(w, (F, -1)), cols)               # (N, F, P)
+    out += xp.reshape(b, (F, 1))
+    return xp.reshape(out, (N, F, Ho, Wo)), cols
+
+
+def _batched_cols(xp, cols, N: int, P: int):
+    """``cols`` as ``(N, K, P)``; a 2-D ``(K, N*P)`` matrix (the NumPy fast layout) is rearranged."""
+    if cols.ndim == 3:
+        return cols
+    K = cols.shape[0]
+    return xp.permute_dims(xp.reshape(cols, (K, N, P)), (1, 0, 2))
+
+
+def conv_backward_with(col2im_fn: Callable, dout, cols, x_shape: tuple[int, int, int, int], w,
+                       stride: int, pad: int, need_dx: bool = True):
+    """Convolution backward through ``col2im_fn`` (same contract as :func:`col2im`).
+
+    dout ``(N, F, Ho, Wo)``, cols from :func:`conv_forward_with` (``(N, K, P)``; a ``(K, N*P)``
+    matrix from the NumPy fast path is accepted too), w ``(F, C, HH, WW)``, all of one dtype.
+    Returns ``(dx, dw, db)`` shaped ``x_shape``, ``w.shape``, ``(F,)``; dx is ``None`` (and not
+    computed) when ``need_dx`` is false.
+    """
+    xp = backend.namespace(dout=dout, cols=cols, w=w)
+    N = x_shape[0]
+    F, _, HH, WW = w.shape
+    P = dout.shape[2] * dout.shape[3]
+    cols = _batched_cols(xp, cols, N, P)
+    g = xp.reshape(dout, (N, F, P))                                       # (N, F, P)
+    db = xp.sum(g, axis=(0, 2))
+    dw = xp.reshape(xp.sum(xp.matmul(g, xp.matrix_transpose(cols)), axis=0), tuple(w.shape))
+    if not need_dx:
+        return None, dw, db
+    dcols = xp.matmul(xp.matrix_transpose(xp.reshape(w, (F, -1))), g)     # (N, K, P)
+    dx = col2im_fn(dcols, tuple(x_shape), HH, WW, stride, pad)
+    return dx, dw, db
+
+
+def conv_forward(x, w, b, stride: int, pad: int):
+    """Convolution forward: im2col + one batched matmul; ``(out (N, F, Ho, Wo), cols (N, K, P))``."""
+    return conv_forward_with(im2col, x, w, b, stride, pad)
+
+
+def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int, pad: int,
+                  need_dx: bool = True):
+    """Convolution backward: two matmuls + col2im; ``(dx, dw, db)`` (dx ``None`` unless ``need_dx``)."""
+    return conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx)
+
+
+def relu_backward(dout, x):
+    """``dout`` where ``x > 0``, else 0 (same shape and dtype as ``dout``)."""
+    xp = backend.namespace(dout=dout, x=x)
+    return xp.where(x > 0, dout, xp.zeros_like(dout))

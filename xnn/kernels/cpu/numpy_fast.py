@@ -23,7 +23,8 @@ from numpy.lib.stride_tricks import as_strided
 from . import generic
 from .generic import col2im
 
-__all__ = ["col2im", "im2col", "maxpool_backward", "maxpool_forward"]
+__all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",
+           "relu_backward"]
 
 
 def _window_slices(i: int, j: int, n_rows: int, n_cols: int, stride: int) -> tuple[slice, slice]:
@@ -56,25 +57,31 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray
 def maxpool_forward(x: np.ndarray, pool_height: int, pool_width: int, stride: int):
     """``(out, argmax)`` ``(N, C, Ho, Wo)``; argmax (int32) indexes the first maximum of each window.
 
-    Windows holding a NaN are rare; when the output has one, the generic kernel recomputes the
-    result so that argmax points at the NaN (as ``argmax`` does).
+    Branch-free: ``out`` is the pairwise ``np.maximum`` of the window's strided slices, then the
+    index of the first slice equal to it is counted up with boolean ANDs (``np.copyto(where=)``
+    on random masks stalls on branch mispredictions). Windows holding a NaN are rare; when the
+    output has one, the generic kernel recomputes the result so that argmax points at the NaN.
     """
     N, C, H, W = x.shape
     Ho, Wo = 1 + (H - pool_height) // stride, 1 + (W - pool_width) // stride
-    rows, colz = _window_slices(0, 0, Ho, Wo, stride)
-    out = np.array(x[:, :, rows, colz], copy=True)
-    argmax = np.zeros((N, C, Ho, Wo), dtype=np.int32)
-    better = np.empty((N, C, Ho, Wo), dtype=bool)
-    for k in range(1, pool_height * pool_width):
-        i, j = divmod(k, pool_width)
-        rows, colz = _window_slices(i, j, Ho, Wo, stride)
-        s = x[:, :, rows, colz]
-        np.greater(s, out, out=better)  # strict: a tie keeps the earlier index
+    n_win = pool_height * pool_width
+    slices = [x[(slice(None), slice(None)) + _window_slices(*divmod(k, pool_width), Ho, Wo, stride)]
+              for k in range(n_win)]
+    out = np.array(slices[0], copy=True)
+    for s in slices[1:]:
         np.maximum(out, s, out=out)
-        np.copyto(argmax, np.int32(k), where=better)
     if np.isnan(out).any():
         return generic.maxpool_forward(x, pool_height, pool_width, stride)
-    return out, argmax
+    count = np.uint8 if n_win < 256 else np.int32
+    argmax = np.zeros((N, C, Ho, Wo), dtype=count)
+    before = np.empty((N, C, Ho, Wo), dtype=bool)   # no maximum among the slices seen so far
+    hit = np.empty((N, C, Ho, Wo), dtype=bool)
+    for k, s in enumerate(slices[:-1]):
+        np.not_equal(s, out, out=hit if k else before)
+        if k:
+            np.logical_and(before, hit, out=before)
+        np.add(argmax, before.view(np.uint8), out=argmax, casting="unsafe")
+    return out, argmax.astype(np.int32, copy=False)
 
 
 def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, int, int, int],
@@ -102,3 +109,106 @@ def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, i
             np.multiply(dout, mask, out=routed)
             target += routed
     return dx
+
+
+def relu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``dout`` where ``x > 0``, else 0: one branch-free ``dout * (x > 0)``.
+
+    ``np.where`` on a random mask is ~8x slower (branch mispredictions). ``0 * inf`` would be NaN
+    where ``where`` gives 0, so a result holding a NaN is recomputed by the generic kernel.
+    """
+    with np.errstate(invalid="ignore"):
+        dx = np.multiply(dout, np.greater(x, 0))
+    if dx.dtype != dout.dtype or np.isnan(dx).any():
+        return generic.relu_backward(dout, x)
+    return dx
+
+
+# --------------------------------------------------------------------------- convolution
+# The conv ops keep the columns as one matrix ``(K, N*P)`` (row ``k = c*HH*WW + i*WW + j``,
+# column ``n*P + ho*Wo + wo``), so forward and both backward products are single large GEMMs;
+# the batched ``(N, K, P)`` layout of :func:`im2col` costs N small GEMMs instead.
+
+# Column bytes per batch chunk of the backward's dcols GEMM + col2im (bounds that scratch matrix;
+# smaller chunks measured slower: the GEMMs get too narrow). The forward uses one chunk.
+_CHUNK_BYTES = 16 << 20
+
+
+def _batch_chunks(N: int, bytes_per_image: int, chunk_bytes: int) -> list[tuple[int, int]]:
+    """``[(n0, n1), ...]`` covering ``range(N)`` in chunks of about ``chunk_bytes``."""
+    step = max(1, chunk_bytes // max(1, bytes_per_image))
+    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+
+
+def _window_view(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int) -> np.ndarray:
+    """Read-only ``(C, HH, WW, N, Ho, Wo)`` view of the padded ``x``: the columns before the copy."""
+    N, C = x.shape[:2]
+    xpad = _padded(x, pad)
+    sN, sC, sH, sW = xpad.strides
+    return as_strided(xpad, shape=(C, HH, WW, N, Ho, Wo),
+                      strides=(sC, sH, sW, sN, sH * stride, sW * stride), writeable=False)
+
+
+def _conv_col2im(dcols: np.ndarray, dxpad: np.ndarray, HH: int, WW: int, stride: int, Ho: int,
+                 Wo: int) -> None:
+    """Adds ``dcols`` ``(K, n*Ho*Wo)`` into ``dxpad`` ``(C, n, Hp, Wp)``: one contiguous block per offset."""
+    C, n = dxpad.shape[:2]
+    d6 = dcols.reshape(C, HH, WW, n, Ho, Wo)
+    for i in range(HH):
+        for j in range(WW):
+            rows, colz = _window_slices(i, j, Ho, Wo, stride)
+            dxpad[:, :, rows, colz] += d6[:, i, j]
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int):
+    """Convolution forward: ``(out (N, F, Ho, Wo), cols (C*HH*WW, N*Ho*Wo))``.
+
+    The columns are one copy of the strided window view; ``w (F, K) @ cols (K, N*P)`` is one GEMM
+    (batch chunks measured slower), and its ``(F, N, P)`` product is written into the NCHW output
+    with the bias added in the same pass.
+    """
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+    K, P = C * HH * WW, Ho * Wo
+    cols = np.empty((C, HH, WW, N, Ho, Wo), dtype=x.dtype)
+    np.copyto(cols, _window_view(x, HH, WW, stride, pad, Ho, Wo))
+    cols = cols.reshape(K, N * P)
+    prod = np.matmul(np.ascontiguousarray(w).reshape(F, K), cols)                # (F, N*P)
+    out = np.empty((N, F, Ho, Wo), dtype=x.dtype)
+    np.add(prod.reshape(F, N, P).transpose(1, 0, 2), b.reshape(F, 1), out=out.reshape(N, F, P))
+    return out, cols
+
+
+def conv_backward(dout: np.ndarray, cols: np.ndarray, x_shape: tuple[int, int, int, int], w: np.ndarray,
+                  stride: int, pad: int, need_dx: bool = True):
+    """Convolution backward: ``(dx, dw, db)`` from dout ``(N, F, Ho, Wo)`` and ``cols`` ``(K, N*P)``.
+
+    dout is transposed once to ``g (F, N*P)``; ``dw = g @ cols.T`` is one GEMM; ``dcols = w.T @ g``
+    is one GEMM per batch chunk of ~16 MB of columns, each added back (col2im) while in cache. Columns in the
+    generic ``(N, K, P)`` layout are accepted (rearranged first). dx is ``None`` (and not
+    computed) when ``need_dx`` is false.
+    """
+    N, C, H, W = x_shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = dout.shape[2], dout.shape[3]
+    K, P = C * HH * WW, Ho * Wo
+    if cols.ndim == 3:
+        cols = cols.transpose(1, 0, 2).reshape(K, N * P)
+    g = np.empty((F, N, P), dtype=dout.dtype)
+    np.copyto(g, dout.reshape(N, F, P).transpose(1, 0, 2))
+    g = g.reshape(F, N * P)
+    db = np.sum(dout.reshape(N, F, P), axis=(0, 2))   # the generic kernel's summation order
+    dw = np.matmul(g, cols.T).reshape(w.shape)
+    if not need_dx:
+        return None, dw, db
+    w_cols = np.ascontiguousarray(w).reshape(F, K).T                      # (K, F)
+    dxpad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=dout.dtype)
+    chunks = _batch_chunks(N, K * P * dout.itemsize, _CHUNK_BYTES)
+    dcols = np.empty((K, (chunks[0][1] - chunks[0][0]) * P), dtype=dout.dtype)
+    for n0, n1 in chunks:
+        part = dcols[:, :(n1 - n0) * P]
+        np.matmul(w_cols, g[:, n0 * P:n1 * P], out=part)
+        _conv_col2im(part, dxpad[:, n0:n1], HH, WW, stride, Ho, Wo)
+    dx = np.ascontiguousarray(dxpad[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
+    return dx, dw, db

@@ -18,9 +18,12 @@ from typing import Any
 import numpy as np
 
 from ... import validation
+from ..cpu import generic
+from ..cpu.generic import relu_backward
 from . import loader
 
-__all__ = ["im2col", "col2im", "maxpool_forward", "maxpool_backward"]
+__all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",
+           "relu_backward"]
 
 _BLOCK = 256
 _MAX_GRID_Y = 65535             # CUDA's limit on gridDim.y (the kernels loop over the rest)
@@ -175,3 +178,17 @@ def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_heig
         _launch("maxpool_backward", dout.dtype, N, C * H * W,
                 (dout, argmax, dx) + _i32(N, C, H, W, pool_height, pool_width, Ho, Wo, stride))
     return dx
+
+
+def conv_forward(x, w, b, stride: int, pad: int):
+    """Convolution forward on CuPy: the CUDA :func:`im2col` + one batched ``matmul`` (cuBLAS).
+
+    Returns ``(out (N, F, Ho, Wo), cols (N, C*HH*WW, Ho*Wo))``; see :mod:`xnn.kernels`.
+    """
+    return generic.conv_forward_with(im2col, x, w, b, stride, pad)
+
+
+def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int, pad: int,
+                  need_dx: bool = True):
+    """Convolution backward on CuPy: two ``matmul`` + the CUDA :func:`col2im`; ``(dx, dw, db)``."""
+    return generic.conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx)
