@@ -172,3 +172,15 @@ def test_cuda_conv_ops_wrap_the_cuda_im2col_col2im(emulated, rng, g):  # noqa: F
     assert [e.split("<")[0] for e in emulated.launched] == ["im2col", "col2im"]
     assert emulated.conv_backward(dout, cols, x.shape, w, s, p, need_dx=False)[0] is None
     assert emulated.relu_backward is generic.relu_backward
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_numpy_fast_backward_with_non_finite_weights_matches_generic(rng):
+    """Infinite weights give NaN/inf exactly where the generic path does."""
+    (x, w, b, dout), s, p = make(rng, GEOMETRIES[0], np.float64)
+    w[0, 0, 0, 0] = np.inf
+    _, cols = generic.conv_forward(x, w, b, s, p)
+    for a, b_ in zip(numpy_fast.conv_backward(dout, cols, x.shape, w, s, p),
+                     generic.conv_backward(dout, cols, x.shape, w, s, p)):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b_))
+        np.testing.assert_allclose(a[np.isfinite(b_)], b_[np.isfinite(b_)], rtol=1e-12)
