@@ -160,11 +160,11 @@ def test_busy_warning():
     assert bench_report.busy_warning(None) is None
 
 
-def test_round_robin_timing_interleaves_paths():
+def test_timing_runs_each_path_as_one_block_with_warmups():
     calls = []
     fns = {p: ((lambda p=p: calls.append(p)), (lambda p=p: calls.append(p + "-sync"))) for p in ("a", "b")}
-    timed = bench.time_round_robin(fns, warmup=1, repeat=2)
-    assert calls == ["a", "a-sync", "b", "b-sync"] + ["a", "a-sync", "b", "b-sync"] * 2
+    timed = bench.time_paths(fns, warmup=1, repeat=2)
+    assert calls == ["a", "a-sync"] * 3 + ["b", "b-sync"] * 3
     assert set(timed) == {"a", "b"}
     assert all(0 <= fastest <= median for median, fastest in timed.values())
 

@@ -2,9 +2,9 @@
 
 Each case (see :mod:`xnn.bench_cases`) runs on every path from the same inputs: the output of the
 first call of each path is compared with xnn fast (relative error), then every op is timed with
-``time.perf_counter``: ``warmup`` untimed runs, then the median of ``repeat`` runs, the paths
-taking turns run by run (so background load hits them alike; the device is synchronized after
-every run on the GPU). ``fwd+bwd`` rows are the sums of the fwd and bwd medians.
+``time.perf_counter``: per path, ``warmup`` untimed runs, then the median of ``repeat`` runs (the
+device is synchronized after every run on the GPU). ``fwd+bwd`` rows are the sums of the fwd and
+bwd medians.
 
 The generic path is xnn with ``XNN_KERNELS=generic`` (the kernel dispatcher reads it at every call;
 it is set and restored around that path). PyTorch is imported lazily and its rows are empty
@@ -86,32 +86,35 @@ def _with_kernels(fn: Callable[[], Any], value: str | None) -> Callable[[], Any]
     return run
 
 
-def time_round_robin(fns: dict[str, tuple[Callable[[], Any], Callable[[], None]]], warmup: int,
-                     repeat: int) -> dict[str, tuple[float, float]]:
+def time_paths(fns: dict[str, tuple[Callable[[], Any], Callable[[], None]]], warmup: int,
+               repeat: int) -> dict[str, tuple[float, float]]:
     """path -> (median, min) seconds of ``repeat`` timed runs of each ``(fn, sync)``.
 
-    ``warmup`` untimed runs of each first; then the paths take turns run by run, so a burst of
-    other load on the machine hits every path alike. The garbage collector is off while timing.
+    One path after the other: its ``warmup`` untimed runs, then its timed runs, with the garbage
+    collector off. (Alternating the paths run by run was tried and rejected: on a 2-core machine
+    the spinning worker threads of one library's pool (OpenBLAS, OpenMP) slow the other's next
+    call, which doubled the torch times.)
     """
-    for fn, sync in fns.values():
-        for _ in range(warmup):
-            fn()
-            sync()
-    times: dict[str, list[float]] = {path: [] for path in fns}
+    out = {}
     gc_was_on = gc.isenabled()
     gc.collect()
     gc.disable()
     try:
-        for _ in range(max(1, repeat)):
-            for path, (fn, sync) in fns.items():
+        for path, (fn, sync) in fns.items():
+            for _ in range(warmup):
+                fn()
+                sync()
+            times = []
+            for _ in range(max(1, repeat)):
                 t0 = time.perf_counter()
                 fn()
                 sync()
-                times[path].append(time.perf_counter() - t0)
+                times.append(time.perf_counter() - t0)
+            out[path] = (statistics.median(times), min(times))
     finally:
         if gc_was_on:
             gc.enable()
-    return {path: (statistics.median(t), min(t)) for path, t in times.items()}
+    return out
 
 
 def _host(a: Any) -> np.ndarray:
@@ -147,7 +150,7 @@ def _run_paths(case: Case, paths: Sequence[str], inputs: dict, device: str, dtyp
         runs[path] = {op: {"out": [_host(a) for a in fn()]} for op, fn in ops.items()}
         sync()
     for op in case.outputs:
-        timed = time_round_robin({p: (ops[op], sync) for p, (ops, sync) in prepared.items()}, warmup, repeat)
+        timed = time_paths({p: (ops[op], sync) for p, (ops, sync) in prepared.items()}, warmup, repeat)
         for path, (median, fastest) in timed.items():
             runs[path][op]["s"], runs[path][op]["s_min"] = median, fastest
     return runs
