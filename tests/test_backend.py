@@ -84,3 +84,12 @@ def test_to_device_moves_dicts():
     params = {"W": np.ones((2, 2)), "name": "x"}
     out = backend.to_device(params, "cpu")
     assert out["name"] == "x" and isinstance(out["W"], np.ndarray)
+
+
+def test_submodules_load_lazily_from_the_package():
+    import subprocess
+    import sys
+    code = ("import sys, xnn; assert 'xnn.solver' not in sys.modules; "
+            "print(xnn.layers.affine_forward.__name__, xnn.solver.Solver.__name__, 'cupy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["affine_forward", "Solver", "False"]

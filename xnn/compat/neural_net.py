@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import layers
 from ..models.base import host_weight
+from ..models.fc_net import two_layer_pass
 
 __all__ = ["TwoLayerNet"]
 
@@ -37,16 +37,10 @@ class TwoLayerNet:
         ``grads`` has a gradient for each of ``W1, b1, W2, b2`` (same shapes).
         """
         p = self.params
-        hidden, cache1 = layers.affine_forward(X, p["W1"], p["b1"])
-        hidden, relu_cache = layers.relu_forward(hidden)
-        scores, cache2 = layers.affine_forward(hidden, p["W2"], p["b2"])
+        out = two_layer_pass(p, X, y)
         if y is None:
-            return scores
-        data_loss, dscores = layers.softmax_loss(scores, y)
-        grads: dict[str, Any] = {}
-        dhidden, grads["W2"], grads["b2"] = layers.affine_backward(dscores, cache2)
-        dhidden = layers.relu_backward(dhidden, relu_cache)
-        _, grads["W1"], grads["b1"] = layers.affine_backward(dhidden, cache1)
+            return out
+        data_loss, grads = out
         penalty = 0.0
         for name in ("W1", "W2"):
             penalty += reg * float(np.sum(p[name] * p[name]))

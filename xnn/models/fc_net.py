@@ -27,6 +27,27 @@ from .base import (
 
 __all__ = ["TwoLayerNet", "FullyConnectedNet"]
 
+
+def two_layer_pass(params: dict[str, Any], X: Any, y: Any = None) -> Any:
+    """affine - relu - affine - softmax on ``params`` ``W1 (D, H)``, ``b1 (H,)``, ``W2 (H, C)``, ``b2 (C,)``.
+
+    ``X`` is ``(N, D)`` (or ``(N, d1, ...)``, flattened). Returns the scores ``(N, C)`` when ``y``
+    is None, else ``(data_loss, grads)``: the mean softmax loss without regularization and a
+    gradient for each of the four params. Shared by both TwoLayerNet APIs (fc_net and the old
+    ``neural_net``), which differ only in their L2 conventions.
+    """
+    hidden, cache1 = layers.affine_forward(X, params["W1"], params["b1"])
+    hidden, relu_cache = layers.relu_forward(hidden)
+    scores, cache2 = layers.affine_forward(hidden, params["W2"], params["b2"])
+    if y is None:
+        return scores
+    data_loss, dscores = layers.softmax_loss(scores, y)
+    grads: dict[str, Any] = {}
+    dhidden, grads["W2"], grads["b2"] = layers.affine_backward(dscores, cache2)
+    dhidden = layers.relu_backward(dhidden, relu_cache)
+    _, grads["W1"], grads["b1"] = layers.affine_backward(dhidden, cache1)
+    return data_loss, grads
+
 NORMALIZATIONS = (None, "batchnorm", "layernorm")
 
 
@@ -66,17 +87,10 @@ class TwoLayerNet(ModelBase):
         """
         check_model_input(self, X, y, features=self.params["W1"].shape[0])
         X, y = self._to_model_device(X), self._to_model_device(y)
-        p = self.params
-        hidden, cache1 = layers.affine_forward(X, p["W1"], p["b1"])
-        hidden, relu_cache = layers.relu_forward(hidden)
-        scores, cache2 = layers.affine_forward(hidden, p["W2"], p["b2"])
+        out = two_layer_pass(self.params, X, y)
         if y is None:
-            return scores
-        data_loss, dscores = layers.softmax_loss(scores, y)
-        grads: dict[str, Any] = {}
-        dhidden, grads["W2"], grads["b2"] = layers.affine_backward(dscores, cache2)
-        dhidden = layers.relu_backward(dhidden, relu_cache)
-        _, grads["W1"], grads["b1"] = layers.affine_backward(dhidden, cache1)
+            return out
+        data_loss, grads = out
         return add_weight_decay(self, data_loss, grads)
 
 
