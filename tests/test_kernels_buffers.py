@@ -1,0 +1,64 @@
+"""The CPU fast kernels' buffer pool: a buffer is reused only once nothing references it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xnn.kernels.cpu import numpy_fast
+from xnn.kernels.cpu.buffers import BufferPool, column_pool
+
+
+def test_small_requests_are_not_pooled():
+    pool = BufferPool(min_bytes=1 << 10)
+    a = pool.empty((8,), np.float64)
+    del a
+    b = pool.empty((8,), np.float64)
+    assert b.shape == (8,) and b.dtype == np.float64
+    assert not pool._buffers
+
+
+def test_unreferenced_buffer_is_reused_referenced_one_is_not():
+    pool = BufferPool(min_bytes=64, per_key=2)
+    a = pool.empty((4, 8), np.float32)
+    address = a.ctypes.data
+    view = a.reshape(-1)[3:]          # a view keeps its owner alive
+    del a
+    b = pool.empty((4, 8), np.float32)
+    assert b.ctypes.data != address   # the first buffer is still readable through `view`
+    del view
+    c = pool.empty((4, 8), np.float32)
+    assert c.ctypes.data == address   # now nothing references it: reused
+    d = pool.empty((4, 8), np.float32)  # both pooled buffers in use: a fresh unpooled one
+    assert d.ctypes.data not in (b.ctypes.data, c.ctypes.data)
+    assert len(pool._buffers[((4, 8), np.dtype(np.float32).str)]) == 2
+
+
+def test_dtype_and_shape_are_part_of_the_key():
+    pool = BufferPool(min_bytes=64, max_keys=2)
+    a = pool.empty((16,), np.float64)
+    assert pool.empty((16,), np.float32).dtype == np.float32
+    assert pool.empty((2, 8), np.float64).shape == (2, 8)
+    assert len(pool._buffers) == 2    # least recently used key dropped
+    del a
+
+
+def test_conv_forward_keeps_cached_columns_intact_across_calls():
+    rng = np.random.RandomState(0)
+    x1, x2 = rng.randn(2, 2, 2, 6, 6)
+    w, b = rng.randn(3, 2, 3, 3), rng.randn(3)
+    old = column_pool.min_bytes
+    column_pool.min_bytes = 1          # pool even these tiny columns
+    column_pool.clear()
+    try:
+        _, cols1 = numpy_fast.conv_forward(x1, w, b, 1, 1)
+        snapshot = cols1.copy()
+        _, cols2 = numpy_fast.conv_forward(x2, w, b, 1, 1)
+        np.testing.assert_array_equal(cols1, snapshot)      # the held columns were not reused
+        address = cols1.__array_interface__["data"][0]
+        del cols1, snapshot
+        _, cols3 = numpy_fast.conv_forward(x1, w, b, 1, 1)
+        assert cols3.__array_interface__["data"][0] == address   # freed columns reused
+        np.testing.assert_array_equal(cols3, numpy_fast.conv_forward(x1, w, b, 1, 1)[1])
+    finally:
+        column_pool.min_bytes = old
+        column_pool.clear()
