@@ -123,3 +123,44 @@ def test_save_load_and_to(tmp_path, rng, capsys):
     X = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
     np.testing.assert_array_equal(other.loss(X), model.loss(X))
     assert capsys.readouterr().out.splitlines() == [f"{path} saved.", f"{path} loaded."]
+
+
+@pytest.mark.parametrize("bias", [0.0, -0.5])
+def test_pool_before_relu_matches_the_conv_relu_pool_sandwich(xp, rng, bias):
+    """The model pools before the ReLU; loss and grads equal the cs231n sandwich path's.
+
+    Integer-valued images and weights make many tied window maxima, and a negative conv bias
+    many windows whose maximum is <= 0 (zero gradient on both paths).
+    """
+    from xnn import layers
+
+    np.random.seed(0)
+    model = ThreeLayerConvNet(input_dim=(2, 6, 6), num_filters=3, filter_size=3, hidden_dim=5, num_classes=4,
+                              reg=0.1, dtype=np.float64)
+    host = dict(model.params)
+    host["W1"] = rng.integers(-1, 2, size=host["W1"].shape).astype(np.float64)
+    host["b1"] = np.full(host["b1"].shape, bias)
+    host["W2"] = 0.1 * rng.standard_normal(host["W2"].shape)
+    host["W3"] = 0.1 * rng.standard_normal(host["W3"].shape)
+    model.params = p = {k: xp.asarray(v) for k, v in host.items()}
+    X = xp.asarray(rng.integers(-2, 3, size=(4, 2, 6, 6)).astype(np.float64))
+    y = xp.asarray(rng.integers(0, 4, size=4))
+    loss, grads = model.loss(X, y)
+
+    conv_param, pool_param = {"stride": 1, "pad": 1}, {"pool_height": 2, "pool_width": 2, "stride": 2}
+    h1, c1 = layers.conv_relu_pool_forward(X, p["W1"], p["b1"], conv_param, pool_param)
+    h2, c2 = layers.affine_relu_forward(h1, p["W2"], p["b2"])
+    scores, c3 = layers.affine_forward(h2, p["W3"], p["b3"])
+    data_loss, dscores = layers.softmax_loss(scores, y)
+    ref = {}
+    d, ref["W3"], ref["b3"] = layers.affine_backward(dscores, c3)
+    d, ref["W2"], ref["b2"] = layers.affine_relu_backward(d, c2)
+    _, ref["W1"], ref["b1"] = layers.conv_relu_pool_backward(d, c1)
+    penalty = 0.5 * 0.1 * sum(float(np.sum(host[k] ** 2)) for k in ("W1", "W2", "W3"))
+    assert loss == pytest.approx(float(data_loss) + penalty, rel=1e-12)
+    for name, g in ref.items():
+        expected = backend.to_numpy(g) + (0.1 * host[name] if name.startswith("W") else 0.0)
+        got = backend.to_numpy(grads[name])
+        scale = max(1e-300, float(np.max(np.abs(expected))))
+        assert float(np.max(np.abs(got - expected))) / scale < 1e-12, name
+    assert float(np.max(np.abs(backend.to_numpy(ref["W1"])))) > 0   # the conv gradient is not all zero

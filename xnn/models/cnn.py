@@ -83,7 +83,12 @@ class ThreeLayerConvNet(ModelBase):
         p = self.params
         conv_param = {"stride": 1, "pad": (self.filter_size - 1) // 2}
         pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
-        out, cache1 = layers.conv_relu_pool_forward(X, p["W1"], p["b1"], conv_param, pool_param)
+        # conv - pool - relu: the same values and gradients as conv - relu - pool (max and relu
+        # commute; where a window's max is <= 0 both give it zero gradient), with the ReLU on the
+        # 4x smaller pooled array.
+        a, conv_cache = layers.conv_forward_fast(X, p["W1"], p["b1"], conv_param)
+        pooled, pool_cache = layers.max_pool_forward_fast(a, pool_param)
+        out, relu_cache = layers.relu_forward(pooled)
         out, cache2 = layers.affine_relu_forward(out, p["W2"], p["b2"])
         scores, cache3 = layers.affine_forward(out, p["W3"], p["b3"])
         if y is None:
@@ -93,7 +98,6 @@ class ThreeLayerConvNet(ModelBase):
         dout, grads["W3"], grads["b3"] = layers.affine_backward(dscores, cache3)
         dout, grads["W2"], grads["b2"] = layers.affine_relu_backward(dout, cache2)
         # conv_relu_pool_backward without the image gradient nobody reads (saves a matmul + col2im).
-        conv_cache, relu_cache, pool_cache = cache1
-        da = layers.relu_backward(layers.max_pool_backward_fast(dout, pool_cache), relu_cache)
+        da = layers.max_pool_backward_fast(layers.relu_backward(dout, relu_cache), pool_cache)
         grads["W1"], grads["b1"] = conv_backward_params(da, conv_cache)
         return add_weight_decay(self, data_loss, grads)
