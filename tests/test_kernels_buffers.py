@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from xnn.kernels.cpu import numpy_fast
-from xnn.kernels.cpu.buffers import BufferPool, column_pool
+from xnn.kernels.cpu.buffers import BufferPool, buffer_pool
 
 
 def test_small_requests_are_not_pooled():
@@ -46,9 +46,9 @@ def test_conv_forward_keeps_cached_columns_intact_across_calls():
     rng = np.random.RandomState(0)
     x1, x2 = rng.randn(2, 2, 2, 6, 6)
     w, b = rng.randn(3, 2, 3, 3), rng.randn(3)
-    old = column_pool.min_bytes
-    column_pool.min_bytes = 1          # pool even these tiny columns
-    column_pool.clear()
+    old = buffer_pool.min_bytes
+    buffer_pool.min_bytes = 1          # pool even these tiny columns
+    buffer_pool.clear()
     try:
         _, cols1 = numpy_fast.conv_forward(x1, w, b, 1, 1)
         snapshot = cols1.copy()
@@ -60,5 +60,5 @@ def test_conv_forward_keeps_cached_columns_intact_across_calls():
         assert cols3.__array_interface__["data"][0] == address   # freed columns reused
         np.testing.assert_array_equal(cols3, numpy_fast.conv_forward(x1, w, b, 1, 1)[1])
     finally:
-        column_pool.min_bytes = old
-        column_pool.clear()
+        buffer_pool.min_bytes = old
+        buffer_pool.clear()

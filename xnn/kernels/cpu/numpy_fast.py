@@ -16,9 +16,11 @@ AMD EPYC, NumPy 2.4 / OpenBLAS; median of 15 runs):
   output, dw and dcols are one large GEMM each (OpenBLAS on 2 threads is far better at that than at
   N small batched GEMMs: 7x7 s1 on 50x3x32x32 float32 backward 31 -> 22 ms).
 * ``relu_backward``: ``dout * (x > 0)`` instead of ``np.where`` (branch-free; NaN fallback).
-* The conv columns come from :data:`.buffers.column_pool`, which reuses a column buffer once no
-  cache references it: above glibc's 32 MiB mmap ceiling every fresh buffer is zeroed and
-  faulted in by the OS (7x7 float64 conv B forward 23.5 -> 18.0 ms).
+* Every array of 1 MiB or more (columns, GEMM products, outputs, gradients) comes from
+  :data:`.buffers.buffer_pool`, which hands a buffer out again once nothing references it. Fresh
+  large buffers are zeroed and page-faulted by the OS on every call (glibc mmaps above its
+  threshold and trims freed heap): conv B float64 forward 23.5 -> 18.0 ms; the float32
+  ThreeLayerConvNet step 47 -> 29 ms measured inside the step (conv forward 18 -> 11 ms).
 
 Measured and dropped: col2im adding whole padded rows (long runs instead of ``Wo``-element ones;
 no faster, the adds are bandwidth-bound), splitting the copies/adds over 2 Python threads (no
@@ -35,7 +37,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import generic
-from .buffers import column_pool
+from .buffers import buffer_pool
 from .generic import col2im
 
 __all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",
@@ -64,7 +66,7 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray
     sN, sC, sH, sW = xpad.strides
     windows = as_strided(xpad, shape=(N, C, HH, WW, Ho, Wo),
                          strides=(sN, sC, sH, sW, sH * stride, sW * stride), writeable=False)
-    cols = np.empty((N, C, HH, WW, Ho, Wo), dtype=x.dtype)
+    cols = buffer_pool.empty((N, C, HH, WW, Ho, Wo), x.dtype)
     np.copyto(cols, windows)
     return cols.reshape(N, C * HH * WW, Ho * Wo)
 
@@ -110,7 +112,7 @@ def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, i
         return generic.maxpool_backward(dout, argmax, x_shape, pool_height, pool_width, stride)
     Ho, Wo = dout.shape[2], dout.shape[3]
     tiling = pool_height == pool_width == stride and Ho * stride == x_shape[2] and Wo * stride == x_shape[3]
-    dx = (np.empty if tiling else np.zeros)(tuple(x_shape), dtype=dout.dtype)  # tiles: every element written
+    dx = (buffer_pool.empty if tiling else buffer_pool.zeros)(tuple(x_shape), dout.dtype)  # tiles: every element written
     mask = np.empty(dout.shape, dtype=bool)
     overlapping = stride < pool_height or stride < pool_width
     routed = np.empty_like(dout) if overlapping else None
@@ -187,11 +189,12 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: 
     F, _, HH, WW = w.shape
     Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
     K, P = C * HH * WW, Ho * Wo
-    cols = column_pool.empty((C, HH, WW, N, Ho, Wo), x.dtype)   # reused once unreferenced
+    cols = buffer_pool.empty((C, HH, WW, N, Ho, Wo), x.dtype)
     np.copyto(cols, _window_view(x, HH, WW, stride, pad, Ho, Wo))
     cols = cols.reshape(K, N * P)
-    prod = np.matmul(np.ascontiguousarray(w).reshape(F, K), cols)                # (F, N*P)
-    out = np.empty((N, F, Ho, Wo), dtype=x.dtype)
+    prod = np.matmul(np.ascontiguousarray(w).reshape(F, K), cols,
+                     out=buffer_pool.empty((F, N * P), x.dtype))                # (F, N*P)
+    out = buffer_pool.empty((N, F, Ho, Wo), x.dtype)
     np.add(prod.reshape(F, N, P).transpose(1, 0, 2), b.reshape(F, 1), out=out.reshape(N, F, P))
     return out, cols
 
@@ -212,7 +215,7 @@ def conv_backward(dout: np.ndarray, cols: np.ndarray, x_shape: tuple[int, int, i
     K, P = C * HH * WW, Ho * Wo
     if cols.ndim == 3:
         cols = cols.transpose(1, 0, 2).reshape(K, N * P)
-    g = np.empty((F, N, P), dtype=dout.dtype)
+    g = buffer_pool.empty((F, N, P), dout.dtype)
     np.copyto(g, dout.reshape(N, F, P).transpose(1, 0, 2))
     g = g.reshape(F, N * P)
     db = np.sum(dout.reshape(N, F, P), axis=(0, 2))   # the generic kernel's summation order
@@ -220,9 +223,9 @@ def conv_backward(dout: np.ndarray, cols: np.ndarray, x_shape: tuple[int, int, i
     if not need_dx:
         return None, dw, db
     w_cols = np.ascontiguousarray(w).reshape(F, K).T                      # (K, F)
-    dxpad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=dout.dtype)
+    dxpad = buffer_pool.zeros((C, N, H + 2 * pad, W + 2 * pad), dout.dtype)
     chunks = _batch_chunks(N, K * P * dout.itemsize, _CHUNK_BYTES)
-    dcols = np.empty((K, (chunks[0][1] - chunks[0][0]) * P), dtype=dout.dtype)
+    dcols = buffer_pool.empty((K, (chunks[0][1] - chunks[0][0]) * P), dout.dtype)
     for n0, n1 in chunks:
         part = dcols[:, :(n1 - n0) * P]
         np.matmul(w_cols, g[:, n0 * P:n1 * P], out=part)
