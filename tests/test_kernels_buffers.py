@@ -62,3 +62,13 @@ def test_conv_forward_keeps_cached_columns_intact_across_calls():
     finally:
         buffer_pool.min_bytes = old
         buffer_pool.clear()
+
+
+def test_total_bytes_are_capped():
+    pool = BufferPool(min_bytes=64, per_key=4, max_bytes=3 * 800)
+    held = [pool.empty((100,), np.float64) for _ in range(4)]   # 800 bytes each
+    assert pool.held_bytes() == 3 * 800                           # the fourth one is not pooled
+    addresses = {a.ctypes.data for a in held}
+    del held
+    again = [pool.empty((100,), np.float64) for _ in range(3)]
+    assert {a.ctypes.data for a in again} <= addresses and len({a.ctypes.data for a in again}) == 3

@@ -116,8 +116,10 @@ def im2col_bytes(case: Case, dtype: str) -> int:
 
 def conv_forward_memory(inputs: dict[str, np.ndarray]) -> int:
     """Peak bytes NumPy allocates (tracemalloc) during one ``conv_forward_fast`` call, output and cache included."""
+    from .kernels.cpu.buffers import buffer_pool
     from .layers.conv import conv_forward_fast
     conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
+    buffer_pool.clear()   # a cold call: reused pool buffers would hide the footprint
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()

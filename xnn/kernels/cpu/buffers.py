@@ -36,15 +36,22 @@ _FREE_REFS = _calibrate()
 class BufferPool:
     """``empty(shape, dtype)`` that reuses unreferenced buffers of at least ``min_bytes``.
 
-    Keeps at most ``per_key`` buffers per ``(shape, dtype)`` and ``max_keys`` keys (least recently
-    used dropped). Smaller requests, and requests while every pooled buffer is in use beyond the
-    cap, are plain ``np.empty``. Thread-safe. Contents of a returned buffer are undefined.
+    Keeps at most ``per_key`` buffers per ``(shape, dtype)``, ``max_keys`` keys (least recently
+    used dropped) and ``max_bytes`` in all. Smaller requests, and requests beyond those caps while
+    every pooled buffer is in use, are plain ``np.empty``. Thread-safe. Contents of a returned
+    buffer are undefined.
     """
 
-    def __init__(self, min_bytes: int = 1 << 20, per_key: int = 2, max_keys: int = 16) -> None:
-        self.min_bytes, self.per_key, self.max_keys = min_bytes, per_key, max_keys
+    def __init__(self, min_bytes: int = 1 << 20, per_key: int = 2, max_keys: int = 16,
+                 max_bytes: int = 1 << 30) -> None:
+        self.min_bytes, self.per_key, self.max_keys, self.max_bytes = min_bytes, per_key, max_keys, max_bytes
         self._buffers: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def held_bytes(self) -> int:
+        """Bytes of the buffers the pool holds (in use or not)."""
+        with self._lock:
+            return sum(b.nbytes for held in self._buffers.values() for b in held)
 
     def empty(self, shape: tuple[int, ...], dtype) -> np.ndarray:
         dtype = np.dtype(dtype)
@@ -59,10 +66,11 @@ class BufferPool:
                 if _refs(held, i) == _FREE_REFS:
                     return held[i]
             buffer = np.empty(shape, dtype=dtype)
-            if len(held) < self.per_key:
-                held.append(buffer)
             while len(self._buffers) > self.max_keys:
                 self._buffers.popitem(last=False)
+            total = sum(b.nbytes for bufs in self._buffers.values() for b in bufs)
+            if len(held) < self.per_key and total + buffer.nbytes <= self.max_bytes:
+                held.append(buffer)
             return buffer
 
     def zeros(self, shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -78,5 +86,5 @@ class BufferPool:
 
 
 # Every large array the fast kernels allocate, outputs included. Up to 2 buffers for each of
-# 16 (shape, dtype) pairs stay allocated; ``buffer_pool.clear()`` lets them go.
+# 16 (shape, dtype) pairs, 1 GiB in all, stay allocated; ``buffer_pool.clear()`` lets them go.
 buffer_pool = BufferPool()
