@@ -69,6 +69,17 @@ def _original(x: Array) -> np.ndarray:
     return x if isinstance(x, np.ndarray) else _host_copy(x)
 
 
+def _centered(fn: str, x: Array, idx: tuple[int, ...], old: Any, h: float,
+              evaluate: Callable[[], Any]) -> tuple[Any, Any]:
+    """``(evaluate() at x[idx] = old + h, evaluate() at x[idx] = old - h)``; ``x[idx]`` restored to ``old``."""
+    _set(fn, x, idx, old + h)
+    plus = evaluate()
+    _set(fn, x, idx, old - h)
+    minus = evaluate()
+    _set(fn, x, idx, old)
+    return plus, minus
+
+
 def eval_numerical_gradient(f: Callable[[Array], Any], x: Array, verbose: bool = True,
                             h: float = 0.00001) -> Array:
     """Numerical gradient of a scalar function ``f`` at ``x``.
@@ -87,12 +98,7 @@ def eval_numerical_gradient(f: Callable[[Array], Any], x: Array, verbose: bool =
     orig = _original(x)
     grad = np.zeros_like(orig)
     for idx in _indices(x, orig):
-        old = orig[idx]
-        _set("eval_numerical_gradient", x, idx, old + h)
-        fxph = _host(f(x))
-        _set("eval_numerical_gradient", x, idx, old - h)
-        fxmh = _host(f(x))
-        _set("eval_numerical_gradient", x, idx, old)
+        fxph, fxmh = _centered("eval_numerical_gradient", x, idx, orig[idx], h, lambda: _host(f(x)))
         grad[idx] = (fxph - fxmh) / (2 * h)
         if verbose:
             print(idx, grad[idx])
@@ -117,12 +123,7 @@ def eval_numerical_gradient_array(f: Callable[[Array], Array], x: Array, df: Arr
     df_host = backend.to_numpy(df)
     grad = np.zeros_like(orig)
     for idx in _indices(x, orig):
-        old = orig[idx]
-        _set("eval_numerical_gradient_array", x, idx, old + h)
-        pos = _host_copy(f(x))
-        _set("eval_numerical_gradient_array", x, idx, old - h)
-        neg = _host_copy(f(x))
-        _set("eval_numerical_gradient_array", x, idx, old)
+        pos, neg = _centered("eval_numerical_gradient_array", x, idx, orig[idx], h, lambda: _host_copy(f(x)))
         grad[idx] = np.sum((pos - neg) * df_host) / (2 * h)
     return backend.from_host(grad, like=x)
 
@@ -141,20 +142,18 @@ def eval_numerical_gradient_blobs(f: Callable[..., Any], inputs: Sequence[Any], 
         One gradient per input blob, shaped like its ``.diffs``, in the namespace of its ``.vals``.
     """
     args = tuple(inputs) + (output,)
+
+    def run() -> np.ndarray:
+        f(*args)
+        return _host_copy(output.vals)
+
     grads = []
     for blob in inputs:
         vals = blob.vals
         orig = _original(vals)
         grad = np.zeros_like(backend.to_numpy(blob.diffs))
         for idx in _indices(vals, orig):
-            old = orig[idx]
-            _set("eval_numerical_gradient_blobs", vals, idx, old + h)
-            f(*args)
-            pos = _host_copy(output.vals)
-            _set("eval_numerical_gradient_blobs", vals, idx, old - h)
-            f(*args)
-            neg = _host_copy(output.vals)
-            _set("eval_numerical_gradient_blobs", vals, idx, old)
+            pos, neg = _centered("eval_numerical_gradient_blobs", vals, idx, orig[idx], h, run)
             grad[idx] = np.sum((pos - neg) * backend.to_numpy(output.diffs)) / (2.0 * h)
         grads.append(backend.from_host(grad, like=vals))
     return grads
@@ -184,12 +183,7 @@ def grad_check_sparse(f: Callable[[Array], Any], x: Array, analytic_grad: Array,
     analytic = backend.to_numpy(analytic_grad)
     for _ in range(num_checks):
         idx = tuple(randrange(m) for m in orig.shape)
-        old = orig[idx]
-        _set("grad_check_sparse", x, idx, old + h)
-        fxph = _host(f(x))
-        _set("grad_check_sparse", x, idx, old - h)
-        fxmh = _host(f(x))
-        _set("grad_check_sparse", x, idx, old)
+        fxph, fxmh = _centered("grad_check_sparse", x, idx, orig[idx], h, lambda: _host(f(x)))
         numerical = float((fxph - fxmh) / (2 * h))
         exact = float(analytic[idx])
         denom = abs(numerical) + abs(exact)
