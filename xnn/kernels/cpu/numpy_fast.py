@@ -38,15 +38,10 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import generic
 from .buffers import buffer_pool
-from .generic import col2im
+from .generic import _window_slices, col2im
 
 __all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",
            "relu_backward"]
-
-
-def _window_slices(i: int, j: int, n_rows: int, n_cols: int, stride: int) -> tuple[slice, slice]:
-    return (slice(i, i + stride * (n_rows - 1) + 1, stride),
-            slice(j, j + stride * (n_cols - 1) + 1, stride))
 
 
 def _padded(x: np.ndarray, pad: int) -> np.ndarray:
