@@ -202,6 +202,14 @@ def test_flavor_solver_rejects_unknown_rules(rule):
         _train(solvers.ECE147Solver, rule)
 
 
+def test_flavor_solver_reports_unknown_kwargs_before_the_update_rule():
+    # cs231n checks leftover kwargs first, then the update rule; the flavors keep that order.
+    with pytest.raises(ValueError, match='Unrecognized arguments "bogus"'):
+        _train(solvers.ECE147Solver, "nope", bogus=1)
+    assert solvers.ECE147Solver.optim_module is solvers.ece147_optim
+    assert _train(solvers.ECE147Solver, "rmsprop").update_rule is solvers.ece147_optim.rmsprop
+
+
 def test_flavor_solver_passes_callables_through():
     assert _train(solvers.ECE147Solver, optim.sgd).update_rule is optim.sgd
 

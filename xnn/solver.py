@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -81,16 +82,18 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-def resolve_update_rule(rule: str | Callable) -> Callable:
-    """A callable update rule: ``rule`` itself, or the public function of :mod:`xnn.optim` it names.
+def resolve_update_rule(rule: str | Callable, module: types.ModuleType = optim) -> Callable:
+    """A callable update rule: ``rule`` itself, or the public function of ``module`` it names.
 
-    Raises ``ValueError('Invalid update_rule "<name>"')`` for an unknown name.
+    ``module`` defaults to :mod:`xnn.optim` (the course flavors pass their own optimizer module).
+    Public means listed in ``module.__all__`` or defined in ``module`` without a leading
+    underscore. Raises ``ValueError('Invalid update_rule "<name>"')`` for an unknown name.
     """
     if callable(rule):
         return rule
-    fn = getattr(optim, rule, None) if isinstance(rule, str) and not rule.startswith("_") else None
-    public = getattr(optim, "__all__", ())
-    if fn is None or not callable(fn) or not (rule in public or getattr(fn, "__module__", "") == optim.__name__):
+    fn = getattr(module, rule, None) if isinstance(rule, str) and not rule.startswith("_") else None
+    public = getattr(module, "__all__", ())
+    if fn is None or not callable(fn) or not (rule in public or getattr(fn, "__module__", "") == module.__name__):
         raise ValueError('Invalid update_rule "%s"' % rule)
     return fn
 
@@ -108,7 +111,12 @@ class Solver:
     num_val_samples, checkpoint_name, print_every, verbose`` (+ ``device``, ``progress``,
     ``on_nonfinite``). Training state (from ``_reset``): ``epoch, best_val_acc,
     best_params, loss_history, train_acc_history, val_acc_history, optim_configs``.
+
+    ``update_rule`` names are looked up in the class attribute ``optim_module``
+    (:mod:`xnn.optim`; the course-flavor Solvers set their own).
     """
+
+    optim_module: types.ModuleType = optim
 
     def __init__(self, model: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
         validation.require_keys("Solver", "data", data, ("X_train", "y_train", "X_val", "y_val"))
@@ -119,7 +127,7 @@ class Solver:
             setattr(self, key, kwargs.pop(key, dict(default) if isinstance(default, dict) else default))
         if kwargs:
             raise ValueError("Unrecognized arguments %s" % ", ".join('"%s"' % k for k in kwargs))
-        self.update_rule = resolve_update_rule(self.update_rule)
+        self.update_rule = resolve_update_rule(self.update_rule, self.optim_module)
         check_data(self.X_train, self.y_train, self.X_val, self.y_val)
         check_solver_args(self)
         self.device = backend.resolve_device(self.device)

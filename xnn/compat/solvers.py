@@ -1,9 +1,8 @@
 """Flavored ``Solver`` classes: xnn's :class:`~xnn.solver.Solver` with each course's extras.
 
-* :class:`FlavorSolver` resolves an ``update_rule`` string against the flavor's optimizer module
-  (``optim_module``) instead of :mod:`xnn.optim`, before xnn's Solver sees it. xnn's Solver
-  accepts a callable update rule, so the name is simply turned into the flavor's function; an
-  unknown name raises cs231n's ``ValueError('Invalid update_rule "<name>"')``.
+* :class:`FlavorSolver`: xnn's Solver, which resolves an ``update_rule`` string against its class
+  attribute ``optim_module``; each flavor names its own optimizer module there (an unknown
+  name raises cs231n's ``ValueError('Invalid update_rule "<name>"')``).
 * :class:`ECE147Solver`: UCLA's ``optim`` (rmsprop state ``'a'``, adam ``'v'``/``'a'``/``'t'``,
   ``sgd_nesterov_momentum``).
 * :class:`CS182Solver`: Berkeley's kwarg ``log_acc_iteration=False`` (the iteration ``t`` of
@@ -24,17 +23,6 @@ from . import ece147_optim
 __all__ = ["CS182Solver", "ECE147Solver", "FlavorSolver"]
 
 
-def resolve_in(module: types.ModuleType, rule: Any) -> Any:
-    """``rule`` if callable, else the public update rule of ``module`` it names (cs231n's error otherwise)."""
-    if callable(rule):
-        return rule
-    public = getattr(module, "__all__", ())
-    fn = getattr(module, rule, None) if isinstance(rule, str) and rule in public else None
-    if fn is None or not callable(fn):
-        raise ValueError('Invalid update_rule "%s"' % rule)  # noqa: UP031 (cs231n's exact message)
-    return fn
-
-
 class FlavorSolver(Solver):
     """xnn's Solver whose ``update_rule`` names are looked up in ``optim_module``.
 
@@ -43,10 +31,6 @@ class FlavorSolver(Solver):
     """
 
     optim_module: types.ModuleType = xnn_optim
-
-    def __init__(self, model: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
-        kwargs["update_rule"] = resolve_in(self.optim_module, kwargs.get("update_rule", "sgd"))
-        super().__init__(model, data, **kwargs)
 
 
 class ECE147Solver(FlavorSolver):
