@@ -93,3 +93,14 @@ def test_submodules_load_lazily_from_the_package():
             "print(xnn.layers.affine_forward.__name__, xnn.solver.Solver.__name__, 'cupy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["affine_forward", "Solver", "False"]
+
+
+def test_from_host_and_dropout_keep_an_array_api_strict_device():
+    strict = pytest.importorskip("array_api_strict")
+    device = strict.Device("device1")
+    like = strict.asarray(np.zeros((2, 3)), device=device)
+    assert backend.from_host(np.ones(2), like).device == device
+    assert backend.uniform((2,), like).device == device
+    from xnn.layers import dropout_forward
+    out, (_, mask) = dropout_forward(like, {"p": 0.5, "mode": "train", "seed": 0})
+    assert out.device == device and mask.device == device

@@ -220,7 +220,7 @@ def to_device(x: Any, device: str | None = None):
 
 
 def from_host(a: np.ndarray, like: Any = None, *, device: str | None = None):
-    """Put a host NumPy array into the namespace and device of ``like``.
+    """Put a host NumPy array into the namespace and device of ``like`` (array-api-strict's too).
 
     With ``like=None`` the array goes to ``device`` (or the device in force).
     """
@@ -231,7 +231,7 @@ def from_host(a: np.ndarray, like: Any = None, *, device: str | None = None):
     if array_api_compat.is_cupy_array(like):
         with like.device:
             return importlib.import_module("cupy").asarray(a)
-    return namespace(like).asarray(a)
+    return namespace(like).asarray(a, device=array_api_compat.device(like))
 
 
 # --------------------------------------------------------------------------- randomness
