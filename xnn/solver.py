@@ -188,8 +188,11 @@ class Solver:
         for i in range(num_batches):
             start, end = i * batch_size, min((i + 1) * batch_size, N)
             scores = self.model.loss(self._on_device(X[start:end, ...]))
-            predictions.append(backend.to_numpy(backend.namespace(scores).argmax(scores, axis=1)))
-        y_pred = np.concatenate(predictions) if predictions else np.zeros(0, dtype=np.int64)
+            predictions.append(backend.namespace(scores).argmax(scores, axis=1))
+        # The predicted labels stay where the model computed them until one host copy at the end
+        # (one GPU sync per call, not one per batch).
+        y_pred = (backend.to_numpy(backend.namespace(*predictions).concat(predictions)) if predictions
+                  else np.zeros(0, dtype=np.int64))
         return float(np.mean(y_pred == backend.to_numpy(y)))
 
     # ------------------------------------------------------------------ training
