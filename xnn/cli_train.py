@@ -137,13 +137,14 @@ def train_softmax(model: Any, data: dict[str, np.ndarray], settings: dict[str, A
 
 def _latest_checkpoint_solver():
     """A Solver subclass that keeps only its newest epoch checkpoint on disk."""
+    from .checkpoint import checkpoint_path
     from .solver import Solver
 
     class LatestCheckpointSolver(Solver):
         def _save_checkpoint(self, bar: Any = None) -> None:
             previous = getattr(self, "_previous_checkpoint", None)
             super()._save_checkpoint(bar)
-            current = f"{self.checkpoint_name}_epoch_{self.epoch}.npz"
+            current = checkpoint_path(self.checkpoint_name, self.epoch)
             if previous is not None and previous != current:
                 Path(previous).unlink(missing_ok=True)
             self._previous_checkpoint = current
