@@ -52,8 +52,8 @@ def visualize_grid(Xs: Any, ubound: float = 255.0, padding: int = 1) -> np.ndarr
 
 
 def _normalize01(G: np.ndarray) -> np.ndarray:
-    low, high = G.min(), G.max()
-    return np.zeros_like(G) if high == low else (G - low) / (high - low)
+    """The whole of ``G`` min-max scaled to [0, 1] (zeros when constant)."""
+    return _scaled(G, 1.0)
 
 
 def vis_grid(Xs: Any) -> np.ndarray:
