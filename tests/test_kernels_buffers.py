@@ -72,3 +72,20 @@ def test_total_bytes_are_capped():
     del held
     again = [pool.empty((100,), np.float64) for _ in range(3)]
     assert {a.ctypes.data for a in again} <= addresses and len({a.ctypes.data for a in again}) == 3
+
+
+def test_exported_buffers_are_not_reused_while_the_export_lives():
+    """memoryview, DLPack and ctypes exports all keep the pooled array referenced."""
+    import ctypes
+    exports = {"memoryview": memoryview, "dlpack": np.from_dlpack, "asarray": np.asarray,
+               "ctypes": lambda a: a.ctypes.data_as(ctypes.c_void_p), "view": lambda a: a.T}
+    pool = BufferPool(min_bytes=64, per_key=4)
+    for name, export in exports.items():
+        a = pool.empty((4, 8), np.float64)
+        address = a.ctypes.data
+        exported = export(a)
+        del a
+        b = pool.empty((4, 8), np.float64)
+        assert b.ctypes.data != address, name
+        del exported, b
+        assert pool.empty((4, 8), np.float64).ctypes.data == address, name   # now free again
