@@ -48,9 +48,9 @@ class LinearClassifier(ModelBase):
         num_train, dim = X.shape
         if num_train == 0:
             raise ValueError(f"{fn}: X holds no samples (X {tuple(X.shape)})")
-        validation.check_labels(fn, y, num_train, int(xp.max(y)) + 1)
-        batch_size = validation.check_positive_int(fn, "batch_size", batch_size)
         num_classes = int(xp.max(y)) + 1
+        validation.check_labels(fn, y, num_train, num_classes)
+        batch_size = validation.check_positive_int(fn, "batch_size", batch_size)
         if self.W is None:
             self.W = self._initial_weights(X, dim, num_classes)
         loss_history = []
