@@ -126,10 +126,12 @@ def check_shape(fn: str, name: str, x: Any, expected: tuple[int, ...], context: 
         raise ValueError(f"{fn}: {name} must have shape {tuple(expected)}, got {shape_of(x)}{extra}")
 
 
-def check_mode(fn: str, param: str, mode: Any, allowed: tuple[str, ...] = ("train", "test")) -> None:
-    """``ValueError`` for a ``mode`` outside ``allowed``."""
-    if mode not in allowed:
-        raise ValueError(f'{fn}: invalid {param} mode "{mode}"; expected one of {", ".join(allowed)}')
+def check_mode(fn: str, layer: str, mode: Any) -> str:
+    """``mode`` if it is ``'train'`` or ``'test'``; else cs231n's ``ValueError``
+    (``Invalid forward <layer> mode "<mode>"``, prefixed with ``fn``)."""
+    if mode not in ("train", "test"):
+        raise ValueError(f'{fn}: Invalid forward {layer} mode "{mode}"; expected "train" or "test"')
+    return mode
 
 
 def _as_int(fn: str, name: str, value: Any, least: int, what: str) -> int:

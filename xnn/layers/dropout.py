@@ -16,7 +16,14 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from .. import backend
-from ..validation import check_shape, namespace_of, require_keys, shape_of, unpack_cache
+from ..validation import (
+    check_mode,
+    check_shape,
+    namespace_of,
+    require_keys,
+    shape_of,
+    unpack_cache,
+)
 
 __all__ = ["dropout_forward", "dropout_backward"]
 
@@ -26,12 +33,6 @@ Array = Any
 def _reseed_host(seed: Any) -> None:
     """Reseed NumPy's global RNG the way cs231n does, drawing nothing (an empty draw)."""
     backend.seeded_uniform((0,), seed)
-
-
-def _check_mode(fn: str, mode: Any) -> str:
-    if mode not in ("train", "test"):
-        raise ValueError(f'{fn}: Invalid forward dropout mode "{mode}"; expected "train" or "test"')
-    return mode
 
 
 def _check_keep_prob(fn: str, name: str, keep_prob: Any) -> float:
@@ -70,7 +71,7 @@ def _dropout_forward(fn: str, x: Array, dropout_param: MutableMapping,
     ``dropout_param`` must already hold ``'mode'``; ``'seed'`` (optional) is honoured here.
     """
     xp = namespace_of(fn, x=x)
-    mode = _check_mode(fn, dropout_param["mode"])
+    mode = check_mode(fn, "dropout", dropout_param["mode"])
     seed = dropout_param.get("seed")
     if mode == "test":
         if seed is not None:
@@ -118,7 +119,7 @@ def dropout_backward(dout: Array, cache: tuple[MutableMapping, Array | None]) ->
     fn = "dropout_backward"
     dropout_param, mask = unpack_cache(fn, cache, 2, "dropout_forward")
     require_keys(fn, "dropout_param", dropout_param, ("mode",))
-    mode = _check_mode(fn, dropout_param["mode"])
+    mode = check_mode(fn, "dropout", dropout_param["mode"])
     if mode == "test" or mask is None:
         namespace_of(fn, dout=dout)
         return dout

@@ -13,6 +13,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, NamedTuple
 
 from ..validation import (
+    check_mode,
     check_ndim,
     check_number,
     check_shape,
@@ -98,10 +99,7 @@ def _normalize_backward_graph(xp, dxhat: Array, cache: NormCache) -> Array:
 # --------------------------------------------------------------------------- batchnorm
 def _check_mode(fn: str, bn_param: MutableMapping) -> str:
     require_keys(fn, "bn_param", bn_param, ("mode",))
-    mode = bn_param["mode"]
-    if mode not in ("train", "test"):
-        raise ValueError(f'{fn}: Invalid forward batchnorm mode "{mode}"; expected "train" or "test"')
-    return mode
+    return check_mode(fn, "batchnorm", bn_param["mode"])
 
 
 def norm_eps(fn: str, param: Mapping | None, param_name: str) -> float:
