@@ -104,3 +104,16 @@ def test_from_host_and_dropout_keep_an_array_api_strict_device():
     from xnn.layers import dropout_forward
     out, (_, mask) = dropout_forward(like, {"p": 0.5, "mode": "train", "seed": 0})
     assert out.device == device and mask.device == device
+
+
+def test_mixed_array_api_strict_devices_are_a_type_error_naming_both():
+    strict = pytest.importorskip("array_api_strict")
+    from xnn.layers import affine_forward
+    x = strict.ones((2, 3), dtype=strict.float64)
+    w = strict.ones((3, 4), dtype=strict.float64, device=strict.Device("device1"))
+    b = strict.ones((4,), dtype=strict.float64)
+    with pytest.raises(TypeError, match="mixed devices"):
+        backend.namespace(x=x, w=w)
+    for _ in range(2):   # the second call must not be answered from a per-type cache
+        with pytest.raises(TypeError, match=r"affine_forward: mixed devices: x is on .* but w is on"):
+            affine_forward(x, w, b)

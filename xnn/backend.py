@@ -66,7 +66,8 @@ def namespace(*arrays: Any, **named: Any):
     ``numpy.ndarray`` / ``cupy.ndarray``) and the module itself for array-api-strict.
 
     Raises ``TypeError`` when the arrays come from different namespaces (NumPy mixed with
-    CuPy, say) or live on different devices, naming both, and for inputs that are not arrays.
+    CuPy, say) or live on different devices (CuPy GPUs, array-api-strict's devices), naming
+    both, and for inputs that are not arrays.
     """
     items = [(f"argument {i}", a) for i, a in enumerate(arrays)] + list(named.items())
     found = None  # (name, array, xp)
@@ -85,7 +86,7 @@ def namespace(*arrays: Any, **named: Any):
         if xp is not xp0:
             raise TypeError(f"mixed array namespaces: {name0} is {_describe(a0)} but {name} is {_describe(a)}; "
                             "move them to one device first (xnn.backend.to_device)")
-        if is_cupy_namespace(xp) and array_api_compat.device(a) != array_api_compat.device(a0):
+        if not is_numpy_namespace(xp) and array_api_compat.device(a) != array_api_compat.device(a0):
             raise TypeError(f"mixed devices: {name0} is on {array_api_compat.device(a0)} but {name} is on "
                             f"{array_api_compat.device(a)}")
     if found is None:

@@ -40,8 +40,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 
 _NOT_ARRAYS = (bool, int, float, complex, str, bytes, list, tuple, dict)
-# Array types whose namespace has one device as far as xnn checks (everything but CuPy), mapped to
-# that namespace: a call whose arrays all share one of these types skips array-api-compat.
+# Array types whose namespace has one device (NumPy's), mapped to that namespace: a call whose
+# arrays all share one of these types skips array-api-compat.
 _SINGLE_DEVICE_TYPES: dict[type, Any] = {}
 
 
@@ -56,7 +56,7 @@ def _shared_namespace(fn: str, arrays: dict[str, Any]) -> Any:
         xp = backend.namespace(**arrays)
     except TypeError as err:
         raise TypeError(f"{fn}: {err}") from None
-    if len(kinds) == 1 and not backend.is_cupy_namespace(xp):
+    if len(kinds) == 1 and backend.is_numpy_namespace(xp):
         _SINGLE_DEVICE_TYPES[next(iter(kinds))] = xp
     return xp
 
