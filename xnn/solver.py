@@ -46,7 +46,7 @@ import logging
 import math
 import os
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,7 @@ from .solver_safety import (
     check_solver_args,
     deferred_interrupt,
     nonfinite_loss,
+    resolve_update_rule,
 )
 
 __all__ = ["Solver"]
@@ -80,22 +81,6 @@ _DEFAULTS: dict[str, Any] = {
     "progress": False,
     "on_nonfinite": "warn",
 }
-
-
-def resolve_update_rule(rule: str | Callable, module: types.ModuleType = optim) -> Callable:
-    """A callable update rule: ``rule`` itself, or the public function of ``module`` it names.
-
-    ``module`` defaults to :mod:`xnn.optim` (the course flavors pass their own optimizer module).
-    Public means listed in ``module.__all__`` or defined in ``module`` without a leading
-    underscore. Raises ``ValueError('Invalid update_rule "<name>"')`` for an unknown name.
-    """
-    if callable(rule):
-        return rule
-    fn = getattr(module, rule, None) if isinstance(rule, str) and not rule.startswith("_") else None
-    public = getattr(module, "__all__", ())
-    if fn is None or not callable(fn) or not (rule in public or getattr(fn, "__module__", "") == module.__name__):
-        raise ValueError('Invalid update_rule "%s"' % rule)
-    return fn
 
 
 def _copy(a: Any) -> Any:

@@ -21,13 +21,15 @@ import math
 import os
 import signal
 import threading
+import types
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import backend, validation
+from . import backend, optim, validation
 
-__all__ = ["NONFINITE_MODES", "check_data", "check_solver_args", "deferred_interrupt", "nonfinite_loss"]
+__all__ = ["NONFINITE_MODES", "check_data", "check_solver_args", "deferred_interrupt", "nonfinite_loss",
+           "resolve_update_rule"]
 
 logger = logging.getLogger("xnn.solver")
 
@@ -158,3 +160,19 @@ def deferred_interrupt() -> Iterator[_Flag]:
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def resolve_update_rule(rule: str | Callable, module: types.ModuleType = optim) -> Callable:
+    """A callable update rule: ``rule`` itself, or the public function of ``module`` it names.
+
+    ``module`` defaults to :mod:`xnn.optim` (the course flavors pass their own optimizer module).
+    Public means listed in ``module.__all__`` or defined in ``module`` without a leading
+    underscore. Raises ``ValueError('Invalid update_rule "<name>"')`` for an unknown name.
+    """
+    if callable(rule):
+        return rule
+    fn = getattr(module, rule, None) if isinstance(rule, str) and not rule.startswith("_") else None
+    public = getattr(module, "__all__", ())
+    if fn is None or not callable(fn) or not (rule in public or getattr(fn, "__module__", "") == module.__name__):
+        raise ValueError('Invalid update_rule "%s"' % rule)
+    return fn
