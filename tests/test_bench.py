@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -164,7 +165,8 @@ def test_timing_runs_each_path_as_one_block_with_warmups():
     calls = []
     fns = {p: ((lambda p=p: calls.append(p)), (lambda p=p: calls.append(p + "-sync"))) for p in ("a", "b")}
     timed = bench.time_paths(fns, warmup=1, repeat=2)
-    assert calls == ["a", "a-sync"] * 3 + ["b", "b-sync"] * 3
+    # warm-up: run, sync; timed: sync (outside the timing), run, sync
+    assert calls == ["a", "a-sync"] + ["a-sync", "a", "a-sync"] * 2 + ["b", "b-sync"] + ["b-sync", "b", "b-sync"] * 2
     assert set(timed) == {"a", "b"}
     assert all(0 <= fastest <= median for median, fastest in timed.values())
 
@@ -192,3 +194,73 @@ def test_bad_arguments():
         bench.run_bench(paths=("fast", "cudnn"), quick=True)
     with pytest.raises(ValueError, match="make_cases: unknown case names"):
         bench.run_bench(cases=("convC",), quick=True)
+
+
+NEW_CASES = ("convL", "poolL", "epoch50", "epoch256")
+
+
+def test_default_cases_per_device():
+    assert [c.name for c in bench_cases.make_cases()] == ["convA", "convB", "pool", "train"]
+    assert [c.name for c in bench_cases.make_cases(device="gpu")] == list(bench_cases.CASE_NAMES)
+    cases = {c.name: c for c in bench_cases.make_cases(names=NEW_CASES)}
+    assert cases["convL"].shapes == {"x": (256, 64, 32, 32), "w": (64, 64, 3, 3), "stride": 1, "pad": 1}
+    assert cases["poolL"].shapes["x"] == (256, 64, 32, 32)
+    for name, batch in (("epoch50", 50), ("epoch256", 256)):
+        sh = cases[name].shapes
+        assert (sh["batch"], sh["images"], sh["input_dim"]) == (batch, 49_000, (3, 32, 32))
+        assert (cases[name].repeat, cases[name].warmup) == (1, 0)
+
+
+def test_gpu_cases_run_on_the_cpu_with_quick_shapes():
+    rows = bench.run_bench(dtypes=("float64",), repeat=1, warmup=0, quick=True, cases=NEW_CASES)
+    assert [(r["case"], r["op"]) for r in rows] == [
+        ("convL", "fwd"), ("convL", "bwd"), ("convL", "fwd+bwd"), ("poolL", "fwd"), ("poolL", "bwd"),
+        ("poolL", "fwd+bwd"), ("epoch50", "epoch"), ("epoch256", "epoch")]
+    for r in rows:
+        assert set(r) == ROW_KEYS and r["ms"]["fast"] > 0 and r["ms"]["generic"] > 0
+        # torch runs its own loop over the batches (the last one partial): same final parameters
+        assert max(max(e.values()) for e in r["errors"].values()) < 1e-9, (r["case"], r["errors"])
+    epoch = rows[-1]
+    assert epoch["repeat"] == 1 and epoch["warmup"] == 0 and epoch["target"] is None
+    assert set(epoch["errors"]["generic"]) == {"loss", "W1", "b1", "W2", "b2", "W3", "b3"}
+
+
+def test_epoch_visits_every_image_once(monkeypatch):
+    from xnn.models.cnn import ThreeLayerConvNet
+    seen = []
+    real = ThreeLayerConvNet.loss
+    monkeypatch.setattr(ThreeLayerConvNet, "loss", lambda self, X, y=None: seen.append(X.shape[0]) or real(self, X, y))
+    case = bench_cases.make_cases(quick=True, names=("epoch256",))[0]
+    bench_cases.prepare_xnn(case, bench_cases.host_inputs(case, "float64"), "cpu", "float64").ops["epoch"]()
+    assert seen == [6, 4]
+
+
+def _fake_torch(cuda: bool, calls: list):
+    flags = types.SimpleNamespace(allow_tf32=True)
+    cudnn = types.SimpleNamespace(allow_tf32=True, benchmark=False, version=lambda: 90100)
+    return types.SimpleNamespace(
+        backends=types.SimpleNamespace(cuda=types.SimpleNamespace(matmul=flags), cudnn=cudnn),
+        cuda=types.SimpleNamespace(is_available=lambda: cuda, synchronize=lambda: calls.append("torch"),
+                                   get_device_name=lambda: "Fake GPU"))
+
+
+def test_configure_cuda_turns_tf32_off_and_restores():
+    from xnn import bench_torch
+    torch = _fake_torch(True, [])
+    old = bench_torch.configure_cuda(torch, False)
+    assert old == {"matmul": True, "cudnn": True}
+    assert torch.backends.cuda.matmul.allow_tf32 is False and torch.backends.cudnn.allow_tf32 is False
+    assert bench_torch.cuda_settings(torch) == {"device": "Fake GPU", "cudnn": 90100, "cudnn_benchmark": False,
+                                                "allow_tf32": {"matmul": False, "cudnn": False}}
+    bench_torch.configure_cuda(torch, old)
+    assert torch.backends.cuda.matmul.allow_tf32 is True and torch.backends.cudnn.allow_tf32 is True
+    assert bench_torch.cuda_settings(_fake_torch(False, [])) is None
+
+
+def test_gpu_sync_waits_for_cupy_and_torch(monkeypatch):
+    calls = []
+    device = types.SimpleNamespace(synchronize=lambda: calls.append("cupy"))
+    monkeypatch.setitem(sys.modules, "cupy", types.SimpleNamespace(cuda=types.SimpleNamespace(Device=lambda: device)))
+    bench._gpu_sync(_fake_torch(True, calls))()
+    bench._gpu_sync(None)()
+    assert calls == ["cupy", "torch", "cupy"]

@@ -2,9 +2,10 @@
 
 Each case (see :mod:`xnn.bench_cases`) runs on every path from the same inputs: the output of the
 first call of each path is compared with xnn fast (relative error), then every op is timed with
-``time.perf_counter``: per path, ``warmup`` untimed runs, then the median of ``repeat`` runs (the
-device is synchronized after every run on the GPU). ``fwd+bwd`` rows are the sums of the fwd and
-bwd medians.
+``time.perf_counter``: per path, ``warmup`` untimed runs, then the median of ``repeat`` runs (on
+the GPU, CuPy's and torch's device is synchronized before and after every run). ``fwd+bwd`` rows
+are the sums of the fwd and bwd medians. Epoch cases time one epoch (their first, compared epoch
+is the warm-up). On the GPU torch runs with TF32 off (float32 is float32 in cuBLAS and cuDNN).
 
 The generic path is xnn with ``XNN_KERNELS=generic`` (the kernel dispatcher reads it at every call;
 it is set and restored around that path). PyTorch is imported lazily and its rows are empty
@@ -27,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .bench_cases import Case, conv_flops, conv_forward_memory, host_inputs, im2col_bytes, make_cases, prepare_xnn
+from .bench_cases import CASE_NAMES, Case, conv_flops, conv_forward_memory, host_inputs, im2col_bytes, make_cases, prepare_xnn
 from .bench_report import busy_warning, format_machine, format_table, load_average, machine_info, target_for
-from .bench_torch import import_torch, prepare_torch, set_threads, to_host, torch_device, torch_sync
+from .bench_torch import (configure_cuda, cuda_settings, import_torch, prepare_torch, set_threads, to_host,
+                          torch_device, torch_sync)
 
 __all__ = ["run_bench", "format_table", "machine_info", "main_bench", "add_arguments", "write_json", "rel_error",
            "scaled_error", "PATHS"]
@@ -74,8 +76,16 @@ def kernels_env(value: str | None) -> Iterator[None]:
             os.environ["XNN_KERNELS"] = old
 
 
-def _cupy_sync() -> None:
-    importlib.import_module("cupy").cuda.Device().synchronize()
+def _gpu_sync(torch) -> Callable[[], None]:
+    """Wait for all queued work of CuPy and (when it has CUDA) torch on the current device."""
+    cupy = importlib.import_module("cupy")
+    torch_cuda = torch is not None and torch.cuda.is_available()
+
+    def sync() -> None:
+        cupy.cuda.Device().synchronize()
+        if torch_cuda:
+            torch.cuda.synchronize()
+    return sync
 
 
 def _with_kernels(fn: Callable[[], Any], value: str | None) -> Callable[[], Any]:
@@ -91,7 +101,7 @@ def time_paths(fns: dict[str, tuple[Callable[[], Any], Callable[[], None]]], war
     """path -> (median, min) seconds of ``repeat`` timed runs of each ``(fn, sync)``.
 
     One path after the other: its ``warmup`` untimed runs, then its timed runs, with the garbage
-    collector off. (Alternating the paths run by run was tried and rejected: on a 2-core machine
+    collector off; ``sync`` runs before and after each timed run (inside the timing only after). (Alternating the paths run by run was tried and rejected: on a 2-core machine
     the spinning worker threads of one library's pool (OpenBLAS, OpenMP) slow the other's next
     call, which doubled the torch times.)
     """
@@ -106,6 +116,7 @@ def time_paths(fns: dict[str, tuple[Callable[[], Any], Callable[[], None]]], war
                 sync()
             times = []
             for _ in range(max(1, repeat)):
+                sync()
                 t0 = time.perf_counter()
                 fn()
                 sync()
@@ -120,7 +131,8 @@ def time_paths(fns: dict[str, tuple[Callable[[], Any], Callable[[], None]]], war
 def _host(a: Any) -> np.ndarray:
     if hasattr(a, "detach"):
         return to_host(a)
-    return np.asarray(backend.to_numpy(a) if not isinstance(a, (int, float)) else a)
+    # a copy: a later run may update (sgd) or reuse (buffer pool) the array in place
+    return np.array(backend.to_numpy(a) if not isinstance(a, (int, float)) else a, copy=True)
 
 
 def _prepare_path(case: Case, path: str, inputs: dict, device: str, dtype: str, torch):
@@ -129,11 +141,12 @@ def _prepare_path(case: Case, path: str, inputs: dict, device: str, dtype: str, 
         tdev = torch_device(torch, device) if torch is not None else None
         if tdev is None:
             return None
-        return prepare_torch(torch, case, inputs, tdev).ops, (lambda: torch_sync(torch, tdev))
+        sync = _gpu_sync(torch) if device == "gpu" else (lambda: torch_sync(torch, tdev))
+        return prepare_torch(torch, case, inputs, tdev).ops, sync
     env = "generic" if path == "generic" else None
     with kernels_env(env):
         ops = prepare_xnn(case, inputs, device, dtype).ops
-    sync = _cupy_sync if device == "gpu" else (lambda: None)
+    sync = _gpu_sync(torch) if device == "gpu" else (lambda: None)
     return {op: _with_kernels(fn, env) for op, fn in ops.items()}, sync
 
 
@@ -204,6 +217,8 @@ def _sum_row(fwd: dict, bwd: dict, case: Case) -> dict:
 def _run_case(case: Case, dtype: str, device: str, paths: Sequence[str], torch, warmup: int,
               repeat: int) -> list[dict]:
     inputs = host_inputs(case, dtype)
+    repeat = case.repeat if case.repeat is not None else repeat
+    warmup = case.warmup if case.warmup is not None else warmup
     runs = _run_paths(case, paths, inputs, device, dtype, torch, warmup, repeat)
     settings = {"repeat": repeat, "warmup": warmup}
     rows = [_row(case, op, dtype, device, runs, settings) for op in case.outputs]
@@ -218,12 +233,16 @@ def _run_case(case: Case, dtype: str, device: str, paths: Sequence[str], torch, 
 
 def run_bench(device: str = "cpu", dtypes: Sequence[str] = ("float32", "float64"), repeat: int = DEFAULT_REPEAT,
               warmup: int = 2, paths: Sequence[str] = PATHS, cases: Sequence[str] | None = None,
-              quick: bool = False) -> list[dict]:
+              quick: bool = False, on_rows: Callable[[list[dict]], None] | None = None,
+              record: dict | None = None) -> list[dict]:
     """Run the benchmark cases and return one result dict per (case, op, dtype).
 
     ``device``: "cpu" or "gpu"; ``paths``: any of "fast", "generic", "torch" ("fast" is the
-    reference of the error checks and is always run); ``cases``: a subset of
-    ``("convA", "convB", "pool", "train")``; ``quick=True`` shrinks every shape (for tests).
+    reference of the error checks and is always run); ``cases``: a subset of ``CASE_NAMES``
+    (None: ``DEFAULT_CASES[device]``, the GPU adds convL, poolL, epoch50, epoch256);
+    ``quick=True`` shrinks every shape (for tests); ``on_rows`` is called with the rows of each
+    (case, dtype) as they finish; ``record`` (a dict) receives ``torch_cuda``, torch's CUDA
+    settings during the run (TF32 off; None off the GPU).
     Each dict has ``case, label, op, dtype, device, shapes``, ``ms`` / ``ms_min`` / ``gflops``
     (path -> value or None), ``ratio_fast_torch``, ``ratio_generic_fast``, ``flops``, ``errors``
     (path -> output name -> :func:`scaled_error` vs fast), ``max_rel_err`` (path -> the largest
@@ -238,15 +257,24 @@ def run_bench(device: str = "cpu", dtypes: Sequence[str] = ("float32", "float64"
     paths = ("fast",) + tuple(p for p in PATHS if p in paths and p != "fast")
     torch = import_torch() if "torch" in paths else None
     old_threads = set_threads(torch) if torch is not None else None
+    gpu_torch = torch is not None and dev == "gpu" and torch.cuda.is_available()
+    old_tf32 = configure_cuda(torch, False) if gpu_torch else None
+    if record is not None:
+        record["torch_cuda"] = cuda_settings(torch) if gpu_torch else None
     try:
         results = []
-        for case in make_cases(quick, tuple(cases) if cases is not None else None):
+        for case in make_cases(quick, tuple(cases) if cases is not None else None, device=dev):
             for dtype in dtypes:
-                results += _run_case(case, str(np.dtype(dtype)), dev, paths, torch, warmup, repeat)
+                rows = _run_case(case, str(np.dtype(dtype)), dev, paths, torch, warmup, repeat)
+                results += rows
+                if on_rows is not None:
+                    on_rows(rows)
         return results
     finally:
         if torch is not None:
             torch.set_num_threads(old_threads)
+        if old_tf32 is not None:
+            configure_cuda(torch, old_tf32)
 
 
 def write_json(path: str | os.PathLike, results: list[dict], info: dict | None = None,
@@ -267,7 +295,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON")
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs per op (median)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs per op first")
-    parser.add_argument("--cases", nargs="+", choices=("convA", "convB", "pool", "train"), default=None)
+    parser.add_argument("--cases", nargs="+", choices=CASE_NAMES, default=None,
+                        help="default: convA convB pool train on the cpu, all of them on the gpu")
     parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
     parser.add_argument("--quick", action="store_true", help="tiny shapes (a smoke test, not a benchmark)")
 
@@ -283,14 +312,24 @@ def main_bench(args) -> int:
     warning = busy_warning(settings["loadavg_start"])
     if warning:
         print(warning, flush=True)
+    info, done = machine_info(), []
+    json_path = getattr(args, "json", None)
+
+    def progress(rows: list[dict]) -> None:   # print and save each (case, dtype) as it finishes
+        done.extend(rows)
+        print("\n".join(format_table(rows).splitlines()[2:]), flush=True)
+        if json_path:
+            write_json(json_path, done, info, {**settings, "complete": False})
+
     results = run_bench(device=settings["device"], dtypes=dtypes, repeat=settings["repeat"],
                         warmup=settings["warmup"], paths=tuple(getattr(args, "paths", None) or PATHS),
-                        cases=getattr(args, "cases", None), quick=settings["quick"])
-    info = machine_info()
+                        cases=getattr(args, "cases", None), quick=settings["quick"], on_rows=progress,
+                        record=settings)
+    settings["complete"] = True
     print(format_machine(info))
     print(format_table(results))
-    if getattr(args, "json", None):
-        print(f"wrote {write_json(args.json, results, info, settings)}")
+    if json_path:
+        print(f"wrote {write_json(json_path, results, info, settings)}")
     return 0
 
 

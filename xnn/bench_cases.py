@@ -1,6 +1,7 @@
 """The cases of ``xnn bench``: shapes, inputs, FLOP counts and the xnn (fast / generic) runners.
 
-A *case* is one layer or training workload (conv A, conv B, max-pool, ThreeLayerConvNet step).
+A *case* is one layer or training workload (conv A, conv B, the large conv L, max-pool, large
+max-pool, one ThreeLayerConvNet step, one training epoch with batch 50 or 256).
 Every path (xnn fast, xnn generic, PyTorch) of a case is prepared from the same host inputs,
 drawn from ``np.random.RandomState(231)``, into a :class:`Prepared`: a callable per timed op that
 returns that op's outputs (as a tuple, in the order of ``Case.outputs[op]``). The outputs of the
@@ -20,10 +21,14 @@ import numpy as np
 
 from . import backend
 
-__all__ = ["Case", "Prepared", "CASE_NAMES", "make_cases", "host_inputs", "prepare_xnn", "conv_flops",
+__all__ = ["Case", "Prepared", "CASE_NAMES", "DEFAULT_CASES", "make_cases", "host_inputs", "prepare_xnn", "conv_flops",
            "conv_forward_memory", "im2col_bytes"]
 
-CASE_NAMES = ("convA", "convB", "pool", "train")
+CASE_NAMES = ("convA", "convB", "convL", "pool", "poolL", "train", "epoch50", "epoch256")
+# The cases run when none are named: the GPU adds the large layers and the training epochs (the CPU
+# set stays the one of the committed CPU table).
+DEFAULT_CASES = {"cpu": ("convA", "convB", "pool", "train"), "gpu": CASE_NAMES}
+EPOCH_IMAGES = 49_000
 TRAIN_PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
 LEARNING_RATE = 1e-3
 
@@ -32,11 +37,13 @@ LEARNING_RATE = 1e-3
 class Case:
     """One benchmark workload.
 
-    ``kind`` is ``"conv"``, ``"pool"`` or ``"train"``; ``shapes`` holds its geometry:
+    ``kind`` is ``"conv"``, ``"pool"``, ``"train"`` or ``"epoch"``; ``shapes`` holds its geometry:
     conv: ``x`` (N, C, H, W), ``w`` (F, C, HH, WW), ``stride``, ``pad``;
     pool: ``x`` (N, C, H, W), ``pool`` (pool_height, pool_width, stride);
-    train: ``batch``, ``input_dim`` (C, H, W), ``num_filters``, ``filter_size``, ``hidden_dim``, ``num_classes``.
-    ``outputs`` maps each timed op (``fwd``/``bwd`` or ``step``) to the names of what it returns.
+    train: ``batch``, ``input_dim`` (C, H, W), ``num_filters``, ``filter_size``, ``hidden_dim``, ``num_classes``;
+    epoch: the same plus ``images`` (one epoch = every image once, in batches of ``batch``, the last
+    one partial). ``outputs`` maps each timed op (``fwd``/``bwd``, ``step`` or ``epoch``) to the names
+    of what it returns. ``repeat`` / ``warmup`` (None: the run's) override the timing of a case.
     """
 
     name: str
@@ -44,6 +51,8 @@ class Case:
     kind: str
     shapes: dict[str, Any]
     outputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    repeat: int | None = None
+    warmup: int | None = None
 
 
 @dataclass
@@ -58,34 +67,45 @@ def _conv_case(name: str, label: str, x: tuple, w: tuple, stride: int, pad: int)
                 {"fwd": ("out",), "bwd": ("dx", "dw", "db")})
 
 
-def make_cases(quick: bool = False, names: tuple[str, ...] | None = None) -> list[Case]:
-    """The benchmark cases (DESIGN section 6), or tiny versions of them with ``quick=True``.
+def _pool_case(name: str, x: tuple) -> Case:
+    label = "max-pool 2x2 s2" + (" large" if name == "poolL" else "")
+    return Case(name, label, "pool", {"x": x, "pool": (2, 2, 2)}, {"fwd": ("out",), "bwd": ("dx",)})
 
-    ``names`` filters by case name (``convA``, ``convB``, ``pool``, ``train``).
+
+def _net_case(name: str, batch: int, net: dict, images: int | None = None) -> Case:
+    if images is None:
+        return Case(name, "ThreeLayerConvNet", "train", {"batch": batch, **net},
+                    {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})
+    # One epoch per timed run: the first (compared, untimed) epoch is the warm-up, one timed epoch.
+    return Case(name, f"ThreeLayerConvNet b{batch}", "epoch", {"batch": batch, "images": images, **net},
+                {"epoch": ("loss",) + TRAIN_PARAMS}, repeat=1, warmup=0)
+
+
+def make_cases(quick: bool = False, names: tuple[str, ...] | None = None, device: str = "cpu") -> list[Case]:
+    """The benchmark cases (DESIGN section 6, issue 4), or tiny versions of them with ``quick=True``.
+
+    ``names`` filters by case name (see ``CASE_NAMES``); None means ``DEFAULT_CASES[device]``.
     """
     if quick:
+        net = {"input_dim": (3, 8, 8), "num_filters": 4, "filter_size": 7, "hidden_dim": 10, "num_classes": 10}
         cases = [_conv_case("convA", "conv A 3x3 s2", (4, 3, 9, 9), (5, 3, 3, 3), 2, 1),
                  _conv_case("convB", "conv B 7x7 s1", (2, 3, 8, 8), (4, 3, 7, 7), 1, 3),
-                 Case("pool", "max-pool 2x2 s2", "pool", {"x": (2, 3, 8, 8), "pool": (2, 2, 2)},
-                      {"fwd": ("out",), "bwd": ("dx",)}),
-                 Case("train", "ThreeLayerConvNet", "train",
-                      {"batch": 4, "input_dim": (3, 8, 8), "num_filters": 4, "filter_size": 7, "hidden_dim": 10,
-                       "num_classes": 10}, {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})]
+                 _conv_case("convL", "conv L 3x3 s1", (2, 4, 6, 6), (4, 4, 3, 3), 1, 1),
+                 _pool_case("pool", (2, 3, 8, 8)), _pool_case("poolL", (2, 4, 8, 8)),
+                 _net_case("train", 4, net), _net_case("epoch50", 4, net, 10), _net_case("epoch256", 6, net, 10)]
     else:
+        net = {"input_dim": (3, 32, 32), "num_filters": 32, "filter_size": 7, "hidden_dim": 100, "num_classes": 10}
         cases = [_conv_case("convA", "conv A 3x3 s2", (100, 3, 31, 31), (25, 3, 3, 3), 2, 1),
                  _conv_case("convB", "conv B 7x7 s1", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3),
-                 Case("pool", "max-pool 2x2 s2", "pool", {"x": (100, 3, 32, 32), "pool": (2, 2, 2)},
-                      {"fwd": ("out",), "bwd": ("dx",)}),
-                 Case("train", "ThreeLayerConvNet", "train",
-                      {"batch": 50, "input_dim": (3, 32, 32), "num_filters": 32, "filter_size": 7,
-                       "hidden_dim": 100, "num_classes": 10},
-                      {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})]
-    if names is not None:
-        unknown = set(names) - set(CASE_NAMES)
-        if unknown:
-            raise ValueError(f"make_cases: unknown case names {sorted(unknown)}; expected some of {CASE_NAMES}")
-        cases = [c for c in cases if c.name in names]
-    return cases
+                 _conv_case("convL", "conv L 3x3 s1", (256, 64, 32, 32), (64, 64, 3, 3), 1, 1),
+                 _pool_case("pool", (100, 3, 32, 32)), _pool_case("poolL", (256, 64, 32, 32)),
+                 _net_case("train", 50, net), _net_case("epoch50", 50, net, EPOCH_IMAGES),
+                 _net_case("epoch256", 256, net, EPOCH_IMAGES)]
+    unknown = set(names or ()) - set(CASE_NAMES)
+    if unknown:
+        raise ValueError(f"make_cases: unknown case names {sorted(unknown)}; expected some of {CASE_NAMES}")
+    wanted = DEFAULT_CASES[device] if names is None else names
+    return [c for c in cases if c.name in wanted]
 
 
 # --------------------------------------------------------------------------- geometry
@@ -140,7 +160,8 @@ def host_inputs(case: Case, dtype: str) -> dict[str, Any]:
     """Host NumPy inputs of a case in ``dtype``, drawn from ``RandomState(231)`` in a fixed order.
 
     conv: ``x, w, b, dout`` and ``stride, pad``; pool: ``x, dout`` and the pool geometry;
-    train: ``X`` (batch, C, H, W), ``y`` (batch,) int64 and He-scaled ``params`` W1..b3.
+    train: ``X`` (batch, C, H, W), ``y`` (batch,) int64 and He-scaled ``params`` W1..b3; epoch: the
+    same with ``images`` rows in ``X`` and ``y``.
     """
     rs = np.random.RandomState(231)
     sh = case.shapes
@@ -158,8 +179,9 @@ def host_inputs(case: Case, dtype: str) -> dict[str, Any]:
         return {"x": x.astype(dtype), "dout": dout.astype(dtype), "pool_height": ph, "pool_width": pw, "stride": s}
     C, H, W = sh["input_dim"]
     F, fs, hid, ncls = sh["num_filters"], sh["filter_size"], sh["hidden_dim"], sh["num_classes"]
-    X = rs.randn(sh["batch"], C, H, W).astype(dtype)
-    y = rs.randint(ncls, size=sh["batch"]).astype(np.int64)
+    rows = sh.get("images", sh["batch"])
+    X = rs.randn(rows, C, H, W).astype(dtype)
+    y = rs.randint(ncls, size=rows).astype(np.int64)
     flat = F * (H // 2) * (W // 2)
     params = {"W1": _he(rs, F, C, fs, fs, fan_in=C * fs * fs), "b1": np.zeros(F),
               "W2": _he(rs, flat, hid, fan_in=flat), "b2": np.zeros(hid),
@@ -207,6 +229,7 @@ def _prepare_pool(inputs: dict[str, Any], device: str) -> Prepared:
 
 
 def _prepare_train(case: Case, inputs: dict[str, Any], device: str, dtype: str) -> Prepared:
+    """A training step (``train``) or epoch (``epoch``): ``model.loss`` + ``sgd`` on every parameter."""
     from .models.cnn import ThreeLayerConvNet
     from .optim import sgd
     sh = case.shapes
@@ -217,13 +240,23 @@ def _prepare_train(case: Case, inputs: dict[str, Any], device: str, dtype: str) 
     X, y = _on(device, inputs["X"]), _on(device, inputs["y"])
     configs = {k: {"learning_rate": LEARNING_RATE} for k in TRAIN_PARAMS}
 
-    def step() -> tuple:
-        loss, grads = model.loss(X, y)
+    def update(Xb: Any, yb: Any) -> tuple:
+        loss, grads = model.loss(Xb, yb)
         for k in TRAIN_PARAMS:
             model.params[k], configs[k] = sgd(model.params[k], grads[k], configs[k])
+        return loss, grads
+
+    def step() -> tuple:
+        loss, grads = update(X, y)
         return (loss,) + tuple(grads[k] for k in TRAIN_PARAMS)
 
-    return Prepared({"step": step})
+    def epoch() -> tuple:
+        B = sh["batch"]
+        for i in range(0, sh["images"], B):   # the data is random: in-order batches are an epoch
+            loss, _ = update(X[i:i + B], y[i:i + B])
+        return (loss,) + tuple(model.params[k] for k in TRAIN_PARAMS)
+
+    return Prepared({"epoch": epoch} if case.kind == "epoch" else {"step": step})
 
 
 def prepare_xnn(case: Case, inputs: dict[str, Any], device: str, dtype: str) -> Prepared:

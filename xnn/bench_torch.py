@@ -4,7 +4,10 @@ Forward ops run with autograd recording; backward ops are ``torch.autograd.grad`
 retained from one forward, so a backward timing covers only the backward. The training step is
 the functional equivalent of a ThreeLayerConvNet step: conv -> relu -> 2x2 max-pool -> affine ->
 relu -> affine -> softmax cross-entropy (+ 0.5*reg*sum W^2 when reg > 0), gradients by
-``torch.autograd.grad``, then an in-place SGD update.
+``torch.autograd.grad``, then an in-place SGD update; an epoch is that step on consecutive batches.
+
+On CUDA the bench runs with TF32 off (:func:`configure_cuda`) so float32 is IEEE float32 in
+cuBLAS and cuDNN, like CuPy's default (TF32 only with ``CUPY_TF32=1``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 
 from .bench_cases import LEARNING_RATE, TRAIN_PARAMS, Case, Prepared
 
-__all__ = ["import_torch", "torch_device", "torch_sync", "set_threads", "prepare_torch", "to_host"]
+__all__ = ["import_torch", "torch_device", "torch_sync", "configure_cuda", "cuda_settings", "set_threads", "prepare_torch", "to_host"]
 
 
 def import_torch():
@@ -39,6 +42,32 @@ def torch_sync(torch, tdev: str) -> None:
     """Wait for queued torch work on ``tdev`` (a no-op on the CPU)."""
     if tdev == "cuda":
         torch.cuda.synchronize()
+
+
+TF32_FLAGS = ("matmul", "cudnn")
+
+
+def _tf32_modules(torch) -> dict[str, Any]:
+    return {"matmul": torch.backends.cuda.matmul, "cudnn": torch.backends.cudnn}
+
+
+def configure_cuda(torch, tf32: bool | dict[str, bool] = False) -> dict[str, bool]:
+    """Set ``torch.backends.cuda.matmul.allow_tf32`` and ``torch.backends.cudnn.allow_tf32`` to
+    ``tf32`` (a bool, or the dict this returns, to restore); returns the previous values."""
+    old = {}
+    for name, module in _tf32_modules(torch).items():
+        old[name] = bool(module.allow_tf32)
+        module.allow_tf32 = bool(tf32[name] if isinstance(tf32, dict) else tf32)
+    return old
+
+
+def cuda_settings(torch) -> dict[str, Any] | None:
+    """torch's CUDA device, cuDNN version and TF32 / cudnn.benchmark flags (None without CUDA)."""
+    if not torch.cuda.is_available():
+        return None
+    return {"device": torch.cuda.get_device_name(), "cudnn": torch.backends.cudnn.version(),
+            "allow_tf32": {n: bool(m.allow_tf32) for n, m in _tf32_modules(torch).items()},
+            "cudnn_benchmark": bool(torch.backends.cudnn.benchmark)}
 
 
 def set_threads(torch, n: int | None = None) -> int:
@@ -102,20 +131,30 @@ def _prepare_train(torch, case: Case, inputs: dict[str, Any], tdev: str, reg: fl
     y = torch.tensor(inputs["y"], device=tdev)
     pad = (case.shapes["filter_size"] - 1) // 2
 
-    def step() -> tuple:
+    def update(Xb, yb) -> tuple:
         W1, b1, W2, b2, W3, b3 = params
-        h = F.max_pool2d(F.relu(F.conv2d(X, W1, b1, stride=1, padding=pad)), 2, stride=2)
+        h = F.max_pool2d(F.relu(F.conv2d(Xb, W1, b1, stride=1, padding=pad)), 2, stride=2)
         h = F.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
-        loss = F.cross_entropy(h @ W3 + b3, y)
+        loss = F.cross_entropy(h @ W3 + b3, yb)
         if reg:
             loss = loss + 0.5 * reg * sum((W * W).sum() for W in (W1, W2, W3))
         grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
             for p, g in zip(params, grads):
                 p.sub_(LEARNING_RATE * g)
+        return loss, grads
+
+    def step() -> tuple:
+        loss, grads = update(X, y)
         return (loss,) + tuple(grads)
 
-    return Prepared({"step": step})
+    def epoch() -> tuple:
+        B = case.shapes["batch"]
+        for i in range(0, case.shapes["images"], B):
+            loss, _ = update(X[i:i + B], y[i:i + B])
+        return (loss,) + tuple(p.detach().clone() for p in params)
+
+    return Prepared({"epoch": epoch} if case.kind == "epoch" else {"step": step})
 
 
 def prepare_torch(torch, case: Case, inputs: dict[str, Any], tdev: str) -> Prepared:
