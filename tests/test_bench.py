@@ -264,3 +264,13 @@ def test_gpu_sync_waits_for_cupy_and_torch(monkeypatch):
     bench._gpu_sync(_fake_torch(True, calls))()
     bench._gpu_sync(None)()
     assert calls == ["cupy", "torch", "cupy"]
+
+
+@pytest.mark.gpu
+def test_quick_gpu_bench_paths_agree():
+    rows = bench.run_bench(device="gpu", dtypes=("float64",), repeat=1, warmup=0, quick=True,
+                           cases=("convL", "poolL", "train", "epoch256"))
+    assert {r["device"] for r in rows} == {"gpu"}
+    for r in rows:
+        assert r["ms"]["fast"] > 0 and r["ms"]["generic"] > 0
+        assert max(max(e.values()) for e in r["errors"].values()) < 1e-9, (r["case"], r["op"], r["errors"])
