@@ -1,6 +1,6 @@
 """Geometries and loop references shared by the CUDA kernel tests (GPU and CPU emulation).
 
-The references loop over output windows (not over kernel offsets like ``cpu.generic``) and
+The references loop over output windows (not over kernel offsets like ``generic``) and
 use ``numpy.argmax`` for the first maximum, so they are an independent statement of the
 contract in :mod:`xnn.kernels`.
 """

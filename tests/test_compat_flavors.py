@@ -154,7 +154,7 @@ def test_ece147_adam_state_v_a_t():
 
 def test_ece147_optim_has_nesterov():
     assert ece147_optim.sgd_nesterov_momentum is optim.sgd_nesterov_momentum
-    assert set(ece147_optim.__all__) == {"sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam",
+    assert set(ece147_optim.UPDATE_RULES) == {"sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam",
                                          "adagrad"}
 
 

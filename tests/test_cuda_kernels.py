@@ -1,4 +1,4 @@
-"""CUDA kernels on a real GPU against the standard-only kernels (``xnn.kernels.cpu.generic``).
+"""CUDA kernels on a real GPU against the standard-only kernels (``xnn.kernels.generic``).
 
 Every test here needs CuPy and a CUDA GPU (marker ``gpu``; skipped otherwise, a failure with
 ``--require-gpu``). Inputs are made on the host, the CUDA result is copied back and compared
@@ -42,7 +42,7 @@ def cuda():
 
 @pytest.fixture
 def generic():
-    from xnn.kernels.cpu import generic as generic_kernels
+    from xnn.kernels import generic as generic_kernels
     return generic_kernels
 
 

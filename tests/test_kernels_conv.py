@@ -13,7 +13,8 @@ from cuda_emulator import emulated, emulator  # noqa: F401  (fixtures)
 from helpers import assert_namespace, rel_error
 
 from xnn import backend, kernels
-from xnn.kernels.cpu import generic, numpy_fast
+from xnn.kernels import generic
+from xnn.kernels.cpu import numpy_fast
 
 # (x_shape, w_shape, stride, pad)
 GEOMETRIES = [

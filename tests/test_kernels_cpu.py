@@ -7,7 +7,8 @@ import pytest
 from helpers import assert_namespace
 
 from xnn import backend, kernels
-from xnn.kernels.cpu import generic, numpy_fast
+from xnn.kernels import generic
+from xnn.kernels.cpu import numpy_fast
 
 # (x_shape, HH, WW, stride, pad): square and non-square filters, strides that do not divide.
 CONV_GEOMETRIES = [

@@ -7,7 +7,7 @@ import pytest
 from helpers import assert_namespace, numeric_grad, rel_error
 
 from xnn import backend, kernels
-from xnn.layers import conv
+from xnn import layers as conv
 
 FAST_PAIRS = [
     (conv.conv_forward_fast, conv.conv_backward_fast),

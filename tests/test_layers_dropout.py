@@ -7,7 +7,7 @@ import pytest
 
 from helpers import assert_namespace, numeric_grad, rel_error
 from xnn.backend import to_numpy
-from xnn.layers.dropout import _dropout_forward, _dropout_mask, dropout_backward, dropout_forward
+from xnn.layers.dropout import apply_dropout, _dropout_mask, dropout_backward, dropout_forward
 
 
 def _cs231n_mask(shape, p, seed):
@@ -103,7 +103,7 @@ def test_dropout_mask_helper_serves_a_drop_probability_wrapper(xp, rng):
     drop = 0.25
     mask = _dropout_mask(x, 1 - drop, 3)
     np.testing.assert_array_equal(to_numpy(mask), _cs231n_mask((5, 4), 1 - drop, 3))
-    out, (param, mask2) = _dropout_forward("old_dropout", x, {"mode": "train", "p": drop, "seed": 3}, 1 - drop)
+    out, (param, mask2) = apply_dropout("old_dropout", x, {"mode": "train", "p": drop, "seed": 3}, 1 - drop)
     np.testing.assert_array_equal(to_numpy(mask2), to_numpy(mask))
     assert param["p"] == drop
 

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from xnn import checkpoint
-from xnn.models.base import read_npz, write_npz_atomic
+from xnn.npz import load as read_npz
+from xnn.npz import save_atomic as write_npz_atomic
 
 SCRIPT = Path(__file__).with_name("reliability_train_run.py")
 EPOCHS = 6

@@ -34,11 +34,13 @@ __all__ = [
     "use_device",
     "current_device",
     "gpu_available",
-    "device_namespace",
+    "namespace_for_device",
     "device_of",
     "to_device",
     "to_numpy",
     "from_host",
+    "gather_rows",
+    "dtype_named",
     "host_randn",
     "uniform",
     "seeded_uniform",
@@ -176,7 +178,7 @@ def use_device(device: str) -> Iterator[str]:
         _device_context.reset(token)
 
 
-def device_namespace(device: str | None = None):
+def namespace_for_device(device: str | None = None):
     """The array namespace that serves a device: compat NumPy for cpu, compat CuPy for gpu."""
     if resolve_device(device) == "gpu":
         import array_api_compat.cupy as cp_compat
@@ -218,6 +220,23 @@ def to_device(x: Any, device: str | None = None):
         cupy = importlib.import_module("cupy")
         return x if isinstance(x, cupy.ndarray) else cupy.asarray(to_numpy(x))
     return to_numpy(x)
+
+
+def gather_rows(a: Any, idx: np.ndarray) -> Any:
+    """Rows ``a[idx]`` for host indices ``idx (B,)``, gathered where ``a`` lives.
+
+    ``a`` is ``(N, ...)`` of any namespace; the result is ``(B, ...)`` in ``a``'s namespace.
+    NumPy arrays use fancy indexing; other namespaces get the indices moved next to ``a`` and
+    ``xp.take``.
+    """
+    if isinstance(a, np.ndarray):
+        return a[idx]
+    return namespace(a).take(a, from_host(np.asarray(idx), like=a), axis=0)
+
+
+def dtype_named(xp, dtype: Any):
+    """The dtype object of namespace ``xp`` named like ``dtype`` (``np.float32`` -> ``xp.float32``)."""
+    return getattr(xp, np.dtype(dtype).name)
 
 
 def from_host(a: np.ndarray, like: Any = None, *, device: str | None = None):

@@ -137,7 +137,7 @@ def im2col_bytes(case: Case, dtype: str) -> int:
 def conv_forward_memory(inputs: dict[str, np.ndarray]) -> int:
     """Peak bytes NumPy allocates (tracemalloc) during one ``conv_forward_fast`` call, output and cache included."""
     from .kernels.cpu.buffers import buffer_pool
-    from .layers.conv import conv_forward_fast
+    from .layers import conv_forward_fast
     conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
     buffer_pool.clear()   # a cold call: reused pool buffers would hide the footprint
     tracemalloc.start()
@@ -195,7 +195,7 @@ def _on(device: str, a: Any) -> Any:
 
 
 def _prepare_conv(inputs: dict[str, Any], device: str) -> Prepared:
-    from .layers.conv import conv_backward_fast, conv_forward_fast
+    from .layers import conv_backward_fast, conv_forward_fast
     x, w, b, dout = (_on(device, inputs[k]) for k in ("x", "w", "b", "dout"))
     conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
     state: dict[str, Any] = {}

@@ -37,8 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
-from .models.base import read_npz, write_npz_atomic
+from . import backend, npz
 
 __all__ = ["FORMAT", "checkpoint_path", "solver_state_arrays", "save_solver", "restore_solver"]
 
@@ -114,7 +113,7 @@ def solver_state_arrays(solver: Any) -> dict[str, np.ndarray]:
 
 def save_solver(solver: Any, path: str | os.PathLike) -> None:
     """Write :func:`solver_state_arrays` to ``path`` atomically."""
-    write_npz_atomic(path, solver_state_arrays(solver))
+    npz.save_atomic(path, solver_state_arrays(solver))
 
 
 def _strip(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
@@ -173,7 +172,7 @@ def restore_solver(solver: Any, path: str | os.PathLike, restore_rng: bool = Tru
     Solver's own hyperparameters (batch size, epochs, lr_decay) are not changed: build it with
     the same arguments. Returns the raw arrays (for the ``hyper.*`` entries).
     """
-    arrays = read_npz(path)
+    arrays = npz.load(path)
     fmt = arrays.get("format")
     if fmt is None or str(fmt) != FORMAT:
         raise ValueError(f"{os.fspath(path)!r} is not an xnn Solver checkpoint (format {fmt!r}, "

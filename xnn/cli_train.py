@@ -102,7 +102,7 @@ def build_model(settings: dict[str, Any], input_shape: tuple[int, ...]) -> Any:
         return models.FullyConnectedNet(input_dim=dim, reg=settings["reg"], dtype=dtype, device=device, **kw)
     if settings["model"] == "twolayer":
         model = models.TwoLayerNet(input_dim=dim, reg=settings["reg"], device=device, **kw)
-        xp = backend.device_namespace(device)
+        xp = backend.namespace_for_device(device)
         model.params = {k: xp.astype(v, getattr(xp, settings["dtype"])) for k, v in model.params.items()}
         return model
     return models.Softmax()

@@ -16,9 +16,11 @@ rules return new arrays and never modify ``w``, ``dw`` or the caller's state arr
 
 State key names are Stanford's (``'velocity'``, ``'cache'``, ``'m'``/``'v'``/``'t'``). The math
 lives in small step helpers (``_momentum_step``, ``_nesterov_step``, ``_rmsprop_step``,
-``_adam_step``, ``_adagrad_step``) and in keyed rule bodies (``_momentum_rule``,
-``_rmsprop_rule``, ``_adam_rule``, ...) whose state keys are arguments, so course flavors with
-other key names (UCLA's ``'a'`` for rmsprop, ``'v'``/``'a'`` for adam) are one-line wrappers.
+``_adam_step``, ``_adagrad_step``) and in the public keyed rules (:func:`momentum_rule`,
+:func:`rmsprop_rule`, :func:`adam_rule`, :func:`adagrad_rule`) whose state keys are keyword
+arguments, so course flavors with other key names (UCLA's ``'a'`` for rmsprop, ``'v'``/``'a'``
+for adam) are one-line wrappers. :data:`UPDATE_RULES` names the functions a ``Solver``
+``update_rule`` string may pick.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ from typing import Any
 from . import backend
 from .validation import check_array, check_shape, shape_of
 
-__all__ = ["sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad"]
+#: The update rules a ``Solver(update_rule=<name>)`` may name.
+UPDATE_RULES = ("sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad")
+
+__all__ = [*UPDATE_RULES, "UPDATE_RULES", "adagrad_rule", "adam_rule", "momentum_rule", "rmsprop_rule"]
 
 Array = Any
 Config = dict[str, Any]
@@ -101,10 +106,11 @@ def _adagrad_step(xp, w: Array, dw: Array, cache: Array, lr: float, eps: float) 
     return w - lr * dw / (xp.sqrt(cache) + eps), cache
 
 
-# --------------------------------------------------------------------------- keyed rule bodies
-def _momentum_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "sgd_momentum",
-                   step=_momentum_step, velocity_key: str = "velocity") -> tuple[Array, Config]:
-    """Shared body of momentum-style rules; ``step`` is ``_momentum_step`` or ``_nesterov_step``."""
+# --------------------------------------------------------------------------- keyed rules (state keys as arguments)
+def momentum_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "sgd_momentum",
+                  step=_momentum_step, velocity_key: str = "velocity") -> tuple[Array, Config]:
+    """Momentum-style rule with its velocity under ``velocity_key``; ``step`` is ``_momentum_step`` or
+    ``_nesterov_step``."""
     xp, config = _prepare(fn, w, dw, config, {"learning_rate": 1e-2, "momentum": 0.9})
     v = _state(fn, xp, w, config, velocity_key)
     next_w, v = step(w, dw, v, config["learning_rate"], config["momentum"])
@@ -112,8 +118,8 @@ def _momentum_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "sgd
     return next_w, config
 
 
-def _rmsprop_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "rmsprop",
-                  cache_key: str = "cache") -> tuple[Array, Config]:
+def rmsprop_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "rmsprop",
+                 cache_key: str = "cache") -> tuple[Array, Config]:
     """RMSProp with its running average of squared gradients stored under ``cache_key``."""
     xp, config = _prepare(fn, w, dw, config, {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8})
     cache = _state(fn, xp, w, config, cache_key)
@@ -123,7 +129,7 @@ def _rmsprop_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "rmsp
     return next_w, config
 
 
-def _adam_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "adam", m_key: str = "m",
+def adam_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "adam", m_key: str = "m",
                v_key: str = "v", t_key: str = "t") -> tuple[Array, Config]:
     """Adam with first moment under ``m_key``, second under ``v_key`` and step count under ``t_key``."""
     defaults = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, t_key: 0}
@@ -137,8 +143,8 @@ def _adam_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "adam", 
     return next_w, config
 
 
-def _adagrad_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "adagrad",
-                  cache_key: str = "cache") -> tuple[Array, Config]:
+def adagrad_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "adagrad",
+                 cache_key: str = "cache") -> tuple[Array, Config]:
     """AdaGrad with the running sum of squared gradients stored under ``cache_key``."""
     xp, config = _prepare(fn, w, dw, config, {"learning_rate": 1e-2, "epsilon": 1e-8})
     cache = _state(fn, xp, w, config, cache_key)
@@ -176,7 +182,7 @@ def sgd_momentum(w: Array, dw: Array, config: Config | None = None) -> tuple[Arr
     Returns:
         ``(next_w, config)`` with the new ``config['velocity']``.
     """
-    return _momentum_rule(w, dw, config)
+    return momentum_rule(w, dw, config)
 
 
 def sgd_nesterov_momentum(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Config]:
@@ -191,7 +197,7 @@ def sgd_nesterov_momentum(w: Array, dw: Array, config: Config | None = None) -> 
     Returns:
         ``(next_w, config)`` with the new ``config['velocity']``.
     """
-    return _momentum_rule(w, dw, config, fn="sgd_nesterov_momentum", step=_nesterov_step)
+    return momentum_rule(w, dw, config, fn="sgd_nesterov_momentum", step=_nesterov_step)
 
 
 def rmsprop(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Config]:
@@ -207,7 +213,7 @@ def rmsprop(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, C
     Returns:
         ``(next_w, config)`` with the new ``config['cache']``.
     """
-    return _rmsprop_rule(w, dw, config)
+    return rmsprop_rule(w, dw, config)
 
 
 def adam(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Config]:
@@ -225,7 +231,7 @@ def adam(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Conf
     Returns:
         ``(next_w, config)`` with the new ``m``, ``v`` and ``t``.
     """
-    return _adam_rule(w, dw, config)
+    return adam_rule(w, dw, config)
 
 
 def adagrad(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Config]:
@@ -240,4 +246,4 @@ def adagrad(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, C
     Returns:
         ``(next_w, config)`` with the new ``config['cache']``.
     """
-    return _adagrad_rule(w, dw, config)
+    return adagrad_rule(w, dw, config)

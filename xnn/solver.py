@@ -52,7 +52,6 @@ from typing import Any
 import numpy as np
 
 from . import backend, checkpoint, optim, validation
-from .models.base import gather_rows
 from .solver_safety import (
     check_data,
     check_solver_args,
@@ -144,8 +143,8 @@ class Solver:
         """
         num_train = self.X_train.shape[0]
         batch_mask = np.random.choice(num_train, self.batch_size)
-        X_batch = self._on_device(gather_rows(self.X_train, batch_mask))
-        y_batch = self._on_device(gather_rows(self.y_train, batch_mask))
+        X_batch = self._on_device(backend.gather_rows(self.X_train, batch_mask))
+        y_batch = self._on_device(backend.gather_rows(self.y_train, batch_mask))
         loss, grads = self.model.loss(X_batch, y_batch)
         self.loss_history.append(float(loss))
         if not math.isfinite(self.loss_history[-1]):
@@ -167,7 +166,7 @@ class Solver:
         if num_samples is not None and N > num_samples:
             mask = np.random.choice(N, num_samples)
             N = num_samples
-            X, y = gather_rows(X, mask), gather_rows(y, mask)
+            X, y = backend.gather_rows(X, mask), backend.gather_rows(y, mask)
         num_batches = N // batch_size + (1 if N % batch_size != 0 else 0)
         predictions = []
         for i in range(num_batches):

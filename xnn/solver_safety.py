@@ -76,8 +76,8 @@ def check_data(X_train: Any, y_train: Any, X_val: Any, y_val: Any) -> None:
     """Arrays, matching row counts and sample shapes, integer non-negative labels, finite data."""
     fn = "Solver"
     for split, X, y in (("train", X_train, y_train), ("val", X_val, y_val)):
-        validation.namespace_of(fn, **{f"X_{split}": X})
-        validation.namespace_of(fn, **{f"y_{split}": y})
+        validation.checked_namespace(fn, **{f"X_{split}": X})
+        validation.checked_namespace(fn, **{f"y_{split}": y})
         if X.ndim < 2:
             raise ValueError(f"{fn}: X_{split} must be (N, ...) with at least 2 dimensions, got {tuple(X.shape)}")
         if y.ndim != 1:
@@ -163,16 +163,14 @@ def deferred_interrupt() -> Iterator[_Flag]:
 
 
 def resolve_update_rule(rule: str | Callable, module: types.ModuleType = optim) -> Callable:
-    """A callable update rule: ``rule`` itself, or the public function of ``module`` it names.
+    """A callable update rule: ``rule`` itself, or the function of ``module`` it names.
 
-    ``module`` defaults to :mod:`xnn.optim` (the course flavors pass their own optimizer module).
-    Public means listed in ``module.__all__`` or defined in ``module`` without a leading
-    underscore. Raises ``ValueError('Invalid update_rule "<name>"')`` for an unknown name.
+    ``module`` defaults to :mod:`xnn.optim` (the course flavors pass their own optimizer module);
+    the names it accepts are ``module.UPDATE_RULES``. Raises cs231n's
+    ``ValueError('Invalid update_rule "<name>"')`` for any other name.
     """
     if callable(rule):
         return rule
-    fn = getattr(module, rule, None) if isinstance(rule, str) and not rule.startswith("_") else None
-    public = getattr(module, "__all__", ())
-    if fn is None or not callable(fn) or not (rule in public or getattr(fn, "__module__", "") == module.__name__):
+    if not isinstance(rule, str) or rule not in module.UPDATE_RULES:
         raise ValueError('Invalid update_rule "%s"' % rule)
-    return fn
+    return getattr(module, rule)

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import backend
+from .kernels.geometry import conv_output_hw, pool_output_hw
 
 __all__ = [
     "shape_of",
-    "namespace_of",
+    "checked_namespace",
     "unpack_cache",
     "check_array",
     "check_ndim",
@@ -45,7 +46,7 @@ _NOT_ARRAYS = (bool, int, float, complex, str, bytes, list, tuple, dict)
 _SINGLE_DEVICE_TYPES: dict[type, Any] = {}
 
 
-def _shared_namespace(fn: str, arrays: dict[str, Any]) -> Any:
+def _cached_namespace(fn: str, arrays: dict[str, Any]) -> Any:
     """The namespace of ``arrays`` (cached per array type when that is unambiguous)."""
     kinds = {type(a) for a in arrays.values()}
     if len(kinds) == 1:
@@ -69,7 +70,7 @@ def _is_real_numeric(x: Any, xp: Any) -> bool:
     return bool(xp.isdtype(x.dtype, ("integral", "real floating")))
 
 
-def namespace_of(fn: str, /, **arrays: Any) -> Any:
+def checked_namespace(fn: str, /, **arrays: Any) -> Any:
     """The Array API namespace shared by the named arrays, checked for ``fn``.
 
     Every value must be an array (``TypeError`` naming ``fn`` and the argument otherwise) of a
@@ -80,7 +81,7 @@ def namespace_of(fn: str, /, **arrays: Any) -> Any:
     for name, a in arrays.items():
         if a is None or isinstance(a, _NOT_ARRAYS):
             raise TypeError(f"{fn}: {name} must be an array, got {type(a).__name__}")
-    xp = _shared_namespace(fn, arrays)
+    xp = _cached_namespace(fn, arrays)
     for name, a in arrays.items():
         if not _is_real_numeric(a, xp):
             raise TypeError(f"{fn}: {name} must hold real numbers (integer or floating dtype), "
@@ -105,7 +106,7 @@ def check_array(fn: str, name: str, x: Any) -> None:
     if x is None or isinstance(x, _NOT_ARRAYS):
         raise TypeError(f"{fn}: {name} must be an array, got {type(x).__name__}")
     if type(x) not in _SINGLE_DEVICE_TYPES:
-        _shared_namespace(fn, {name: x})
+        _cached_namespace(fn, {name: x})
 
 
 def check_ndim(fn: str, name: str, x: Any, ndim: int | tuple[int, ...], what: str = "") -> None:
@@ -228,7 +229,7 @@ def conv_output_size(fn: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...]
     if HH > H + 2 * pad or WW > W + 2 * pad:
         raise ValueError(f"{fn}: filter {HH}x{WW} does not fit the padded input {H + 2 * pad}x{W + 2 * pad} "
                          f"(x {tuple(x_shape)}, w {tuple(w_shape)}, pad {pad})")
-    return 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+    return conv_output_hw(H, W, HH, WW, stride, pad)
 
 
 def pool_output_size(fn: str, x_shape: tuple[int, ...], pool_height: Any, pool_width: Any,
@@ -240,4 +241,4 @@ def pool_output_size(fn: str, x_shape: tuple[int, ...], pool_height: Any, pool_w
     H, W = x_shape[2], x_shape[3]
     if ph > H or pw > W:
         raise ValueError(f"{fn}: pool window {ph}x{pw} does not fit the input {H}x{W} (x {tuple(x_shape)})")
-    return 1 + (H - ph) // stride, 1 + (W - pw) // stride
+    return pool_output_hw(H, W, ph, pw, stride)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import models
-from ..layers.dropout import _dropout_forward, dropout_backward
+from ..layers.dropout import apply_dropout, dropout_backward
 from ..validation import require_keys
 
 __all__ = ["FullyConnectedNet", "check_drop_prob", "dropout_backward", "dropout_forward"]
@@ -52,7 +52,7 @@ def dropout_forward(x: Array, dropout_param: MutableMapping) -> tuple[Array, tup
     fn = "dropout_forward"
     require_keys(fn, "dropout_param", dropout_param, ("p", "mode"))
     drop = check_drop_prob(fn, "dropout_param['p']", dropout_param["p"])
-    return _dropout_forward(fn, x, dropout_param, 1.0 - drop)
+    return apply_dropout(fn, x, dropout_param, 1.0 - drop)
 
 
 class FullyConnectedNet(models.FullyConnectedNet):
@@ -63,8 +63,11 @@ class FullyConnectedNet(models.FullyConnectedNet):
     ``use_batchnorm``, ``dropout_param`` (``{'mode': 'train', 'p': dropout}`` plus ``'seed'``, one
     dict shared by every dropout layer), ``bn_params``, ``params``, ``reg``, ``num_layers``,
     ``dtype`` (and xnn's ``normalization``). Initial weights, RNG order and the seeded dropout
-    masks are those of the cs231n model with ``dropout_keep_ratio = 1 - dropout``.
+    masks are those of the cs231n model with ``dropout_keep_ratio = 1 - dropout``; the hidden
+    blocks call this flavor's :func:`dropout_forward`, which reads ``'p'`` as a drop probability.
     """
+
+    dropout_forward = staticmethod(dropout_forward)
 
     def __init__(self, hidden_dims: Sequence[int], input_dim: int = 3 * 32 * 32, num_classes: int = 10,
                  dropout: float = 0, use_batchnorm: bool = False, reg: float = 0.0,
@@ -79,19 +82,3 @@ class FullyConnectedNet(models.FullyConnectedNet):
         self.use_dropout = drop > 0
         if self.use_dropout:
             self.dropout_param["p"] = dropout  # the course stores the drop probability
-
-    def loss(self, X: Any, y: Any = None) -> Any:
-        """As xnn's ``FullyConnectedNet.loss`` (scores, or ``(loss, grads)``); ``p`` is a drop probability.
-
-        Args:
-            X: ``(N, d_1, ..., d_k)`` input. y: ``(N,)`` integer labels, or ``None`` (test mode).
-        """
-        if not self.use_dropout:
-            return super().loss(X, y)
-        drop = self.dropout_param["p"]
-        keep = 1.0 - check_drop_prob("FullyConnectedNet.loss", "dropout_param['p']", drop)
-        self.dropout_param["p"] = keep  # xnn's layers read a keep probability; restored below
-        try:
-            return super().loss(X, y)
-        finally:
-            self.dropout_param["p"] = drop

@@ -4,7 +4,7 @@
 ``adam`` keeps the first moment under ``'v'``, the second under ``'a'`` and the step under ``'t'``
 (Stanford: ``'m'``/``'v'``/``'t'``). ``sgd``, ``sgd_momentum``, ``sgd_nesterov_momentum`` and
 ``adagrad`` are xnn's. The math is xnn's keyed rule bodies; only the keys differ. This is also the
-module the ece147 Solver resolves ``update_rule`` names against (``__all__`` lists the rules).
+module the ece147 Solver resolves ``update_rule`` names against (:data:`UPDATE_RULES`).
 """
 
 from __future__ import annotations
@@ -12,15 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..optim import (
-    _adam_rule,
-    _rmsprop_rule,
     adagrad,
+    adam_rule,
     sgd,
     sgd_momentum,
+    rmsprop_rule,
     sgd_nesterov_momentum,
 )
 
-__all__ = ["adagrad", "adam", "rmsprop", "sgd", "sgd_momentum", "sgd_nesterov_momentum"]
+#: The update rules a ``Solver(update_rule=<name>)`` of this flavor may name.
+UPDATE_RULES = ("sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad")
+
+__all__ = [*UPDATE_RULES, "UPDATE_RULES"]
 
 Array = Any
 Config = dict[str, Any]
@@ -39,7 +42,7 @@ def rmsprop(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, C
     Returns:
         ``(next_w, config)`` with the new ``config['a']``.
     """
-    return _rmsprop_rule(w, dw, config, cache_key="a")
+    return rmsprop_rule(w, dw, config, cache_key="a")
 
 
 def adam(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Config]:
@@ -56,4 +59,4 @@ def adam(w: Array, dw: Array, config: Config | None = None) -> tuple[Array, Conf
     Returns:
         ``(next_w, config)`` with the new ``v``, ``a`` and ``t``.
     """
-    return _adam_rule(w, dw, config, m_key="v", v_key="a")
+    return adam_rule(w, dw, config, m_key="v", v_key="a")

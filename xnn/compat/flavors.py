@@ -6,7 +6,8 @@ the names the course file defines (taken from xnn modules), the sibling course m
 star-imports (cs231n's ``fc_net.py`` does ``from ..layers import *``, so ``from
 cs231n.classifiers.fc_net import *`` also yields every layer function), and flavor overrides:
 objects that adapt a signature or a dict key for one course (a flavor wraps xnn, it never forks
-the math). Sources are imported lazily, when the aliased module is first imported.
+the math). The name lists come from :mod:`xnn.layers` and :mod:`xnn.optim`; the objects are
+taken from their source modules when the aliased module is first imported.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .. import layers, optim
 
 Names = tuple[tuple[str, tuple[str, ...]], ...]  # ((xnn module, (name, ...)), ...)
 
@@ -131,23 +134,12 @@ class Flavor:
 
 
 # --------------------------------------------------------------------------- cs231n file contents
-LAYERS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_loss", "svm_loss",
-          "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt", "layernorm_forward",
-          "layernorm_backward", "dropout_forward", "dropout_backward", "conv_forward_naive",
-          "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
-          "spatial_batchnorm_forward", "spatial_batchnorm_backward", "spatial_groupnorm_forward",
-          "spatial_groupnorm_backward")
-FAST_LAYERS = ("conv_forward_fast", "conv_backward_fast", "max_pool_forward_fast", "max_pool_backward_fast")
-FAST_LAYERS_OPTIONAL = ("conv_forward_strides", "conv_backward_strides", "conv_forward_im2col",
-                        "conv_backward_im2col", "max_pool_forward_reshape", "max_pool_backward_reshape",
-                        "max_pool_forward_im2col", "max_pool_backward_im2col")
-LAYER_UTILS = ("affine_relu_forward", "affine_relu_backward", "conv_relu_forward", "conv_relu_backward",
-               "conv_bn_relu_forward", "conv_bn_relu_backward", "conv_relu_pool_forward",
-               "conv_relu_pool_backward")
-LAYER_UTILS_OPTIONAL = ("affine_bn_relu_forward", "affine_bn_relu_backward", "affine_ln_relu_forward",
-                        "affine_ln_relu_backward")
-OPTIM = ("sgd", "sgd_momentum", "rmsprop", "adam")
-OPTIM_OPTIONAL = ("sgd_nesterov_momentum", "adagrad")
+LAYERS = layers.LAYERS_NAMES
+FAST_LAYERS = layers.FAST_LAYERS_NAMES
+FAST_LAYERS_OPTIONAL = layers.FAST_LAYERS_EXTRA_NAMES
+LAYER_UTILS = layers.LAYER_UTILS_NAMES
+LAYER_UTILS_OPTIONAL = layers.LAYER_UTILS_EXTRA_NAMES
+OPTIM = optim.UPDATE_RULES
 GRADIENT_CHECK = ("eval_numerical_gradient", "eval_numerical_gradient_array", "eval_numerical_gradient_blobs",
                   "eval_numerical_gradient_net", "grad_check_sparse")
 DATA_UTILS = ("load_pickle", "load_CIFAR_batch", "load_CIFAR10", "get_CIFAR10_data")
@@ -168,7 +160,7 @@ CS231N = Flavor(
                               optional=(("xnn.layers", FAST_LAYERS_OPTIONAL),)),
         "layer_utils": Recipe(names=(("xnn.layers", LAYER_UTILS),), optional=(("xnn.layers", LAYER_UTILS_OPTIONAL),),
                               star_from=("layers", "fast_layers")),
-        "optim": Recipe(names=(("xnn.optim", OPTIM),), optional=(("xnn.optim", OPTIM_OPTIONAL),)),
+        "optim": Recipe(names=(("xnn.optim", OPTIM),)),
         "solver": Recipe(names=(("xnn.solver", ("Solver",)),)),
         "gradient_check": Recipe(names=(("xnn.gradient_check", GRADIENT_CHECK),)),
         "data_utils": Recipe(names=(("xnn.data", DATA_UTILS),), optional=(("xnn.data", DATA_UTILS_OPTIONAL),),

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..models.base import host_weight
+from ..models.base import host_weight, l2_penalty
 from ..models.fc_net import two_layer_pass
 
 __all__ = ["TwoLayerNet"]
@@ -41,11 +41,9 @@ class TwoLayerNet:
         if y is None:
             return out
         data_loss, grads = out
-        penalty = 0.0
         for name in ("W1", "W2"):
-            penalty += reg * float(np.sum(p[name] * p[name]))
             grads[name] = grads[name] + 2 * reg * p[name]
-        return float(data_loss) + penalty, grads
+        return float(data_loss) + reg * l2_penalty(np, (p["W1"], p["W2"])), grads
 
     def train(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
               learning_rate: float = 1e-3, learning_rate_decay: float = 0.95, reg: float = 5e-6,

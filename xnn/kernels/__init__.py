@@ -37,7 +37,7 @@ Every implementation has the same functions with the same contract:
 
 Implementations:
 
-* ``cpu.generic``: Array API standard only (padded strided-slice loops, one vectorized op per
+* ``generic``: Array API standard only (padded strided-slice loops, one vectorized op per
   window offset). Serves every namespace, array-api-strict included; the CuPy fallback.
 * ``cpu.numpy_fast``: NumPy-only fast paths (stride tricks, preallocated buffers, BLAS layouts).
 * ``cuda``: CuPy RawKernels (imported lazily, only for CuPy arrays).
@@ -71,7 +71,7 @@ def implementation(xp) -> ModuleType:
             return importlib.import_module(".cpu.numpy_fast", __name__)
         if backend.is_cupy_namespace(xp):
             return importlib.import_module(".cuda", __name__)
-    return importlib.import_module(".cpu.generic", __name__)
+    return importlib.import_module(".generic", __name__)
 
 
 def kernel_path(xp) -> str:

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from .. import kernels
-from ..validation import check_ndim, check_shape, namespace_of, shape_of, unpack_cache
+from ..validation import check_ndim, check_shape, checked_namespace, shape_of, unpack_cache
 
 __all__ = ["affine_forward", "affine_backward", "relu_forward", "relu_backward"]
 
@@ -52,7 +52,7 @@ def affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple[Array, Ar
         ValueError: wrong ranks, or ``w`` rows != ``D``, or ``b`` not ``(M,)``.
         TypeError: inputs from different namespaces or devices.
     """
-    xp = namespace_of("affine_forward", x=x, w=w, b=b)
+    xp = checked_namespace("affine_forward", x=x, w=w, b=b)
     _check_affine_inputs(x, w, b)
     x2 = xp.reshape(x, (x.shape[0], w.shape[0]))
     out = x2 @ w + b
@@ -70,7 +70,7 @@ def affine_backward(dout: Array, cache: tuple[Array, Array, Array]) -> tuple[Arr
         ``(dx, dw, db)`` with shapes ``x.shape`` (unflattened), ``(D, M)`` and ``(M,)``.
     """
     x, w, _ = unpack_cache("affine_backward", cache, 3, "affine_forward")
-    xp = namespace_of("affine_backward", dout=dout, x=x, w=w)
+    xp = checked_namespace("affine_backward", dout=dout, x=x, w=w)
     check_ndim("affine_backward", "w", w, 2, "(D, M)")
     N, D = x.shape[0], w.shape[0]
     check_shape("affine_backward", "dout", dout, (N, w.shape[1]), f"x {shape_of(x)}, w {shape_of(w)}")
@@ -90,7 +90,7 @@ def relu_forward(x: Array) -> tuple[Array, Array]:
     Returns:
         ``out`` with ``x``'s shape, dtype and namespace, and ``cache = x``.
     """
-    xp = namespace_of("relu_forward", x=x)
+    xp = checked_namespace("relu_forward", x=x)
     out = xp.maximum(x, xp.zeros_like(x))
     return out, x
 
@@ -107,6 +107,6 @@ def relu_backward(dout: Array, cache: Array) -> Array:
         :func:`xnn.kernels.relu_backward`: branch-free on NumPy, ``where`` elsewhere).
     """
     x = cache
-    namespace_of("relu_backward", dout=dout, x=x)
+    checked_namespace("relu_backward", dout=dout, x=x)
     check_shape("relu_backward", "dout", dout, shape_of(x), "must match x")
     return kernels.relu_backward(dout, x)

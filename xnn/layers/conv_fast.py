@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import kernels
-from ..validation import namespace_of, shape_of, unpack_cache
-from .conv_naive import check_dout, conv_geometry
+from ..validation import checked_namespace, shape_of, unpack_cache
+from .conv import check_conv_dout, conv_geometry
 
 __all__ = [
     "conv_backward_fast",
@@ -39,7 +39,7 @@ Array = Any
 
 
 def _forward(fn: str, x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
-    xp = namespace_of(fn, x=x, w=w, b=b)
+    xp = checked_namespace(fn, x=x, w=w, b=b)
     stride, pad, _, _ = conv_geometry(fn, x, w, b, conv_param)
     dt = xp.result_type(x.dtype, w.dtype, b.dtype)
     out, x_cols = kernels.conv_forward(xp.astype(x, dt, copy=False), xp.astype(w, dt, copy=False),
@@ -49,11 +49,9 @@ def _forward(fn: str, x: Array, w: Array, b: Array, conv_param: Mapping) -> tupl
 
 def _backward(fn: str, dout: Array, cache: tuple, need_dx: bool = True) -> tuple[Array, Array, Array]:
     x, w, b, conv_param, x_cols = unpack_cache(fn, cache, 5, "a fast conv forward")
-    xp = namespace_of(fn, dout=dout, x=x, w=w, b=b, x_cols=x_cols)
+    xp = checked_namespace(fn, dout=dout, x=x, w=w, b=b, x_cols=x_cols)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
-    N = x.shape[0]
-    F = w.shape[0]
-    check_dout(fn, dout, (N, F, Ho, Wo), f"x {shape_of(x)}, w {shape_of(w)}")
+    check_conv_dout(fn, dout, x, w, Ho, Wo)
     dt = xp.result_type(dout.dtype, x_cols.dtype, w.dtype, b.dtype)
     dx, dw, db = kernels.conv_backward(xp.astype(dout, dt, copy=False), xp.astype(x_cols, dt, copy=False),
                                        shape_of(x), xp.astype(w, dt, copy=False), stride, pad, need_dx)
@@ -61,18 +59,18 @@ def _backward(fn: str, dout: Array, cache: tuple, need_dx: bool = True) -> tuple
 
 
 def conv_forward_fast(x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
-    """Fast convolution (the strides path, as in cs231n) forward: im2col + one matmul.
+    """Fast convolution forward: im2col + one matmul (cs231n's ``fast`` pair uses the strides path).
 
     x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)``, conv_param ``'stride'``, ``'pad'``.
     Returns ``out`` ``(N, F, Ho, Wo)`` (contiguous; ``Ho = 1 + (H + 2*pad - HH) // stride``, floor)
     in the inputs' namespace and promoted dtype, and ``cache = (x, w, b, conv_param, x_cols)``
-    with ``x_cols`` the kernel's column matrix (see the module docstring).
+    with ``x_cols`` the kernel's column data (see the module docstring).
     """
     return _forward("conv_forward_fast", x, w, b, conv_param)
 
 
 def conv_backward_fast(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
-    """Fast convolution (the strides path, as in cs231n) backward.
+    """Fast convolution backward.
 
     dout ``(N, F, Ho, Wo)``; cache ``(x, w, b, conv_param, x_cols)`` from any fast conv forward.
     Returns ``(dx, dw, db)`` shaped ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``: db sums dout,
@@ -81,46 +79,26 @@ def conv_backward_fast(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
     return _backward("conv_backward_fast", dout, cache)
 
 
-def conv_forward_strides(x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
-    """Convolution (cs231n strides pair) forward: im2col + one matmul.
+def _named_pair(kind: str) -> tuple:
+    """cs231n's ``conv_forward_<kind>`` / ``conv_backward_<kind>``: the fast pair under another name
+    (every pair takes the same path here and their caches are interchangeable)."""
+    fwd_name, bwd_name = f"conv_forward_{kind}", f"conv_backward_{kind}"
 
-    x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)``, conv_param ``'stride'``, ``'pad'``.
-    Returns ``out`` ``(N, F, Ho, Wo)`` (contiguous; ``Ho = 1 + (H + 2*pad - HH) // stride``, floor)
-    in the inputs' namespace and promoted dtype, and ``cache = (x, w, b, conv_param, x_cols)``
-    with ``x_cols`` the kernel's column matrix (see the module docstring).
-    """
-    return _forward("conv_forward_strides", x, w, b, conv_param)
+    def forward(x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
+        return _forward(fwd_name, x, w, b, conv_param)
 
+    def backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
+        return _backward(bwd_name, dout, cache)
 
-def conv_backward_strides(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
-    """Convolution (cs231n strides pair) backward.
-
-    dout ``(N, F, Ho, Wo)``; cache ``(x, w, b, conv_param, x_cols)`` from any fast conv forward.
-    Returns ``(dx, dw, db)`` shaped ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``: db sums dout,
-    dw is one matmul with the cached columns, dx one matmul followed by col2im.
-    """
-    return _backward("conv_backward_strides", dout, cache)
+    for fn, name, twin in ((forward, fwd_name, conv_forward_fast), (backward, bwd_name, conv_backward_fast)):
+        fn.__name__ = fn.__qualname__ = name
+        fn.__doc__ = (f"Convolution (cs231n's {kind} pair): the same computation, arguments and cache as "
+                      f":func:`{twin.__name__}`.\n" + twin.__doc__.split("\n", 1)[1])
+    return forward, backward
 
 
-def conv_forward_im2col(x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
-    """Convolution (cs231n im2col pair) forward: im2col + one matmul.
-
-    x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)``, conv_param ``'stride'``, ``'pad'``.
-    Returns ``out`` ``(N, F, Ho, Wo)`` (contiguous; ``Ho = 1 + (H + 2*pad - HH) // stride``, floor)
-    in the inputs' namespace and promoted dtype, and ``cache = (x, w, b, conv_param, x_cols)``
-    with ``x_cols`` the kernel's column matrix (see the module docstring).
-    """
-    return _forward("conv_forward_im2col", x, w, b, conv_param)
-
-
-def conv_backward_im2col(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
-    """Convolution (cs231n im2col pair) backward.
-
-    dout ``(N, F, Ho, Wo)``; cache ``(x, w, b, conv_param, x_cols)`` from any fast conv forward.
-    Returns ``(dx, dw, db)`` shaped ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``: db sums dout,
-    dw is one matmul with the cached columns, dx one matmul followed by col2im.
-    """
-    return _backward("conv_backward_im2col", dout, cache)
+conv_forward_strides, conv_backward_strides = _named_pair("strides")
+conv_forward_im2col, conv_backward_im2col = _named_pair("im2col")
 
 
 def conv_backward_params(dout: Array, cache: tuple) -> tuple[Array, Array]:

@@ -1,4 +1,4 @@
-"""Convolution: shared input checks and the naive (loop) reference pair.
+"""Convolution: the naive (loop) reference pair.
 
 ``conv_forward_naive`` / ``conv_backward_naive`` are readable references: a Python loop over
 the output positions, each step one ``tensordot`` over the whole batch and all filters. They
@@ -13,48 +13,13 @@ from typing import Any
 
 from array_api_compat import device as _device
 
-from ..validation import (
-    check_ndim,
-    check_shape,
-    conv_output_size,
-    namespace_of,
-    require_keys,
-    shape_of,
-    unpack_cache,
-)
+from ..kernels.geometry import zero_pad
+from ..validation import checked_namespace, unpack_cache
+from .conv import check_conv_dout, conv_geometry
 
-__all__ = ["check_dout", "conv_backward_naive", "conv_forward_naive", "conv_geometry"]
+__all__ = ["conv_backward_naive", "conv_forward_naive"]
 
 Array = Any
-
-
-def conv_geometry(fn: str, x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[int, int, int, int]:
-    """Validate conv inputs; return ``(stride, pad, Ho, Wo)``.
-
-    Raises ``ValueError`` (ranks, channels, bias shape, stride/pad values, a filter bigger than
-    the padded input) or ``KeyError`` (missing ``conv_param`` key), naming ``fn`` and the shapes.
-    """
-    check_ndim(fn, "x", x, 4, "(N, C, H, W)")
-    check_ndim(fn, "w", w, 4, "(F, C, HH, WW)")
-    check_shape(fn, "b", b, (w.shape[0],), f"one bias per filter of w {shape_of(w)}")
-    require_keys(fn, "conv_param", conv_param, ("stride", "pad"))
-    Ho, Wo = conv_output_size(fn, shape_of(x), shape_of(w), conv_param["stride"], conv_param["pad"])
-    return int(conv_param["stride"]), int(conv_param["pad"]), Ho, Wo
-
-
-def check_dout(fn: str, dout: Array, expected: tuple[int, ...], context: str) -> None:
-    """``ValueError`` unless ``dout`` is an array of the forward output's shape."""
-    check_shape(fn, "dout", dout, expected, context)
-
-
-def _pad(xp, x: Array, pad: int) -> Array:
-    """A zero-padded copy of ``x`` (or ``x`` itself when ``pad == 0``)."""
-    if pad == 0:
-        return x
-    N, C, H, W = x.shape
-    out = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=x.dtype, device=_device(x))
-    out[:, :, pad:pad + H, pad:pad + W] = x
-    return out
 
 
 def conv_forward_naive(x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:
@@ -72,11 +37,11 @@ def conv_forward_naive(x: Array, w: Array, b: Array, conv_param: Mapping) -> tup
         float64 gives float64); ``cache = (x, w, b, conv_param)`` exactly. ``x`` is not modified.
     """
     fn = "conv_forward_naive"
-    xp = namespace_of(fn, x=x, w=w, b=b)
+    xp = checked_namespace(fn, x=x, w=w, b=b)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
     dt = xp.result_type(x.dtype, w.dtype, b.dtype)
     F, _, HH, WW = w.shape
-    xpad = _pad(xp, xp.astype(x, dt, copy=False), pad)
+    xpad = zero_pad(xp, xp.astype(x, dt, copy=False), pad)
     wt, bt = xp.astype(w, dt, copy=False), xp.astype(b, dt, copy=False)
     out = xp.empty((x.shape[0], F, Ho, Wo), dtype=dt, device=_device(x))
     for ho in range(Ho):
@@ -99,14 +64,14 @@ def conv_backward_naive(dout: Array, cache: tuple) -> tuple[Array, Array, Array]
     """
     fn = "conv_backward_naive"
     x, w, b, conv_param = unpack_cache(fn, cache, 4, "conv_forward_naive")
-    xp = namespace_of(fn, dout=dout, x=x, w=w, b=b)
+    xp = checked_namespace(fn, dout=dout, x=x, w=w, b=b)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
     N, _, H, W = x.shape
     F, _, HH, WW = w.shape
-    check_dout(fn, dout, (N, F, Ho, Wo), f"x {shape_of(x)}, w {shape_of(w)}")
+    check_conv_dout(fn, dout, x, w, Ho, Wo)
     dt = xp.result_type(dout.dtype, x.dtype, w.dtype, b.dtype)
     g = xp.astype(dout, dt, copy=False)
-    xpad = _pad(xp, xp.astype(x, dt, copy=False), pad)
+    xpad = zero_pad(xp, xp.astype(x, dt, copy=False), pad)
     wt = xp.astype(w, dt, copy=False)
     dxpad = xp.zeros(xpad.shape, dtype=dt, device=_device(x))
     dw = xp.zeros(w.shape, dtype=dt, device=_device(x))

@@ -6,8 +6,8 @@ callers rely on), then ``rand(*x.shape) < p`` decides which units stay; the mask
 x's namespace and device. Without a seed the backend's own generator draws it (NumPy's global
 RNG for NumPy and array-api-strict arrays, ``cupy.random`` on the GPU).
 
-The pieces are private helpers (:func:`_dropout_mask`, :func:`_dropout_forward`) so that a
-drop-probability flavor (Stanford 2016-17, Berkeley) can reuse them with ``keep_prob = 1 - p``.
+:func:`apply_dropout` takes the keep probability as an argument, so that a drop-probability
+flavor (Stanford 2016-17, Berkeley) reuses it with ``keep_prob = 1 - p``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from .. import backend
 from ..validation import (
     check_mode,
     check_shape,
-    namespace_of,
+    checked_namespace,
     require_keys,
     shape_of,
     unpack_cache,
 )
 
-__all__ = ["dropout_forward", "dropout_backward"]
+__all__ = ["apply_dropout", "dropout_backward", "dropout_forward"]
 
 Array = Any
 
@@ -64,13 +64,15 @@ def _dropout_mask(x: Array, keep_prob: float, seed: Any = None) -> Array:
     return xp.astype(keep, dtype) / keep_prob
 
 
-def _dropout_forward(fn: str, x: Array, dropout_param: MutableMapping,
-                     keep_prob: float) -> tuple[Array, tuple[MutableMapping, Array | None]]:
-    """Dropout forward for a given keep probability; ``fn`` names the public caller in errors.
+def apply_dropout(fn: str, x: Array, dropout_param: MutableMapping,
+                  keep_prob: float) -> tuple[Array, tuple[MutableMapping, Array | None]]:
+    """Dropout forward of ``x`` (any shape) with keep probability ``keep_prob``; ``fn`` names the
+    public caller in errors.
 
     ``dropout_param`` must already hold ``'mode'``; ``'seed'`` (optional) is honoured here.
+    Returns ``out`` (x's shape and dtype) and ``cache = (dropout_param, mask)`` (mask None in test mode).
     """
-    xp = namespace_of(fn, x=x)
+    xp = checked_namespace(fn, x=x)
     mode = check_mode(fn, "dropout", dropout_param["mode"])
     seed = dropout_param.get("seed")
     if mode == "test":
@@ -102,7 +104,7 @@ def dropout_forward(x: Array, dropout_param: MutableMapping) -> tuple[Array, tup
     fn = "dropout_forward"
     require_keys(fn, "dropout_param", dropout_param, ("p", "mode"))
     keep_prob = _check_keep_prob(fn, "p", dropout_param["p"])
-    return _dropout_forward(fn, x, dropout_param, keep_prob)
+    return apply_dropout(fn, x, dropout_param, keep_prob)
 
 
 def dropout_backward(dout: Array, cache: tuple[MutableMapping, Array | None]) -> Array:
@@ -121,8 +123,8 @@ def dropout_backward(dout: Array, cache: tuple[MutableMapping, Array | None]) ->
     require_keys(fn, "dropout_param", dropout_param, ("mode",))
     mode = check_mode(fn, "dropout", dropout_param["mode"])
     if mode == "test" or mask is None:
-        namespace_of(fn, dout=dout)
+        checked_namespace(fn, dout=dout)
         return dout
-    xp = namespace_of(fn, dout=dout, mask=mask)
+    xp = checked_namespace(fn, dout=dout, mask=mask)
     check_shape(fn, "dout", dout, shape_of(mask), "must match x")
     return xp.astype(dout * mask, dout.dtype, copy=False)

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..validation import check_labels, check_ndim, namespace_of
+from ..validation import check_labels, check_ndim, checked_namespace
 
-__all__ = ["softmax_loss", "svm_loss"]
+__all__ = ["one_hot", "softmax_loss", "svm_loss"]
 
 Array = Any
 
 
 def _check_scores_and_labels(fn: str, x: Array, y: Array):
     """Shared checks; returns the namespace of ``x`` and ``y``."""
-    namespace_of(fn, x=x)
+    checked_namespace(fn, x=x)
     check_ndim(fn, "x", x, 2, "(N, C) class scores")
     N, C = x.shape
     if N < 1 or C < 1:
         raise ValueError(f"{fn}: x must hold at least one sample and one class, got shape {(N, C)}")
     check_labels(fn, y, N, C)
-    return namespace_of(fn, x=x, y=y)
+    return checked_namespace(fn, x=x, y=y)
 
 
-def _one_hot(xp, y: Array, num_classes: int, dtype) -> Array:
-    """``(N, C)`` one-hot encoding of labels ``y`` in ``dtype`` (no fancy indexing needed)."""
+def one_hot(xp, y: Array, num_classes: int, dtype) -> Array:
+    """``(N, C)`` one-hot encoding of integer labels ``y (N,)`` in ``dtype``, on ``y``'s device
+    (a comparison with ``arange``: no fancy indexing, so every namespace supports it)."""
     classes = xp.arange(num_classes, dtype=y.dtype, device=y.device)
     return xp.astype(y[:, None] == classes[None, :], dtype)
 
@@ -55,7 +56,7 @@ def softmax_loss(x: Array, y: Array) -> tuple[float, Array]:
     N, C = x.shape
     shifted = x - xp.max(x, axis=1, keepdims=True)
     log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-    onehot = _one_hot(xp, y, C, x.dtype)
+    onehot = one_hot(xp, y, C, x.dtype)
     loss = -xp.sum(log_probs * onehot) / N
     dx = (xp.exp(log_probs) - onehot) / N
     return float(loss), dx
@@ -80,7 +81,7 @@ def svm_loss(x: Array, y: Array) -> tuple[float, Array]:
     """
     xp = _check_scores_and_labels("svm_loss", x, y)
     N, C = x.shape
-    onehot = _one_hot(xp, y, C, x.dtype)
+    onehot = one_hot(xp, y, C, x.dtype)
     is_correct = onehot > 0
     correct_scores = xp.sum(xp.where(is_correct, x, xp.zeros_like(x)), axis=1, keepdims=True)
     margins = xp.where(is_correct, xp.zeros_like(x), xp.maximum(x - correct_scores + 1.0, xp.zeros_like(x)))

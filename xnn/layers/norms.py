@@ -1,9 +1,9 @@
 """Batch normalization and layer normalization on ``(N, D)`` features (Array API).
 
-The normalization math lives in three private helpers that work along any axes
-(:func:`_normalize`, :func:`_normalize_backward`, :func:`_normalize_backward_graph`), so that
-batchnorm (over samples), layernorm (over features) and the spatial variants in
-:mod:`xnn.layers.spatial_norms` share one implementation.
+The normalization math works along any axes (:func:`normalize`, :func:`normalize_backward`,
+:func:`scale_shift_grads`, :func:`batchnorm_rows`), so that batchnorm (over samples), layernorm
+(over features) and the spatial variants in :mod:`xnn.layers.spatial_norms` share one
+implementation; those helpers are public for that reason (they are not cs231n names).
 """
 
 from __future__ import annotations
@@ -17,13 +17,16 @@ from ..validation import (
     check_ndim,
     check_number,
     check_shape,
-    namespace_of,
+    checked_namespace,
     require_keys,
     shape_of,
 )
 
 __all__ = ["batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
-           "layernorm_forward", "layernorm_backward"]
+           "layernorm_forward", "layernorm_backward",
+           # the shared norm math (used by the spatial variants)
+           "NormCache", "batchnorm_rows", "check_norm_cache", "norm_eps", "normalize", "normalize_backward",
+           "scale_shift_grads"]
 
 Array = Any
 Axes = tuple[int, ...]
@@ -52,7 +55,7 @@ def _count(shape: tuple[int, ...], axes: Axes) -> int:
     return math.prod(shape[a] for a in axes)
 
 
-def _normalize(xp, x: Array, axes: Axes, eps: float) -> tuple[Array, Array, Array, Array]:
+def normalize(xp, x: Array, axes: Axes, eps: float) -> tuple[Array, Array, Array, Array]:
     """Mean, biased variance, centred and normalized ``x`` along ``axes`` (dims kept).
 
     Returns ``(mean, var, xc, std)``; ``xhat = xc / std``.
@@ -63,7 +66,7 @@ def _normalize(xp, x: Array, axes: Axes, eps: float) -> tuple[Array, Array, Arra
     return mean, var, xc, xp.sqrt(var + eps)
 
 
-def _normalize_backward(xp, dxhat: Array, cache: NormCache) -> Array:
+def normalize_backward(xp, dxhat: Array, cache: NormCache) -> Array:
     """Closed-form gradient through ``xhat = (x - mean) / std`` along ``cache.axes``.
 
     ``dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std`` for batch statistics,
@@ -126,20 +129,23 @@ def _running_stat(fn: str, xp, bn_param: MutableMapping, key: str, x: Array) -> 
     return stat
 
 
-def _batchnorm_forward(fn: str, x: Array, gamma: Array, beta: Array,
-                       bn_param: MutableMapping) -> tuple[Array, NormCache]:
-    """Batchnorm on ``(N, D)`` data; ``fn`` names the public caller in error messages."""
+def batchnorm_rows(fn: str, x: Array, gamma: Array, beta: Array,
+                   bn_param: MutableMapping) -> tuple[Array, NormCache]:
+    """Batchnorm of ``x (N, D)`` with ``gamma``/``beta`` ``(D,)``; returns ``(out (N, D), NormCache)``.
+
+    Updates ``bn_param``'s running statistics in place; ``fn`` names the public caller in errors.
+    """
     mode = _check_mode(fn, bn_param)
     check_ndim(fn, "x", x, 2, "(N, D)")
     _check_scale_shift(fn, x, gamma, beta, (x.shape[1],))
     stats = {k: bn_param[k] for k in ("running_mean", "running_var") if bn_param.get(k) is not None}
-    xp = namespace_of(fn, x=x, gamma=gamma, beta=beta, **stats)
+    xp = checked_namespace(fn, x=x, gamma=gamma, beta=beta, **stats)
     eps = norm_eps(fn, bn_param, "bn_param")
     momentum = check_number(fn, "bn_param['momentum']", bn_param.get("momentum", 0.9), 0.0, 1.0)
     running_mean = _running_stat(fn, xp, bn_param, "running_mean", x)
     running_var = _running_stat(fn, xp, bn_param, "running_var", x)
     if mode == "train":
-        mean, var, xc, std = _normalize(xp, x, (0,), eps)
+        mean, var, xc, std = normalize(xp, x, (0,), eps)
         running_mean = momentum * running_mean + (1 - momentum) * mean[0, ...]
         running_var = momentum * running_var + (1 - momentum) * var[0, ...]
     else:
@@ -152,7 +158,7 @@ def _batchnorm_forward(fn: str, x: Array, gamma: Array, beta: Array,
     return out, NormCache(xc, xhat, std, gamma, (0,), mode == "train")
 
 
-def _scale_shift_grads(xp, dout: Array, cache: NormCache, sum_axes: Axes,
+def scale_shift_grads(xp, dout: Array, cache: NormCache, sum_axes: Axes,
                        keepdims: bool = False) -> tuple[Array, Array, Array]:
     """``(dxhat, dgamma, dbeta)`` of ``out = gamma * xhat + beta``."""
     dgamma = xp.sum(dout * cache.xhat, axis=sum_axes, keepdims=keepdims)
@@ -168,7 +174,7 @@ def check_norm_cache(fn: str, cache: Any, cache_type: type, made_by: str) -> Non
 
 def _check_dout(fn: str, dout: Array, cache: NormCache, made_by: str):
     check_norm_cache(fn, cache, NormCache, made_by)
-    xp = namespace_of(fn, dout=dout, x=cache.xhat)
+    xp = checked_namespace(fn, dout=dout, x=cache.xhat)
     check_shape(fn, "dout", dout, shape_of(cache.xhat), "must match the forward input")
     return xp
 
@@ -199,7 +205,7 @@ def batchnorm_forward(x: Array, gamma: Array, beta: Array,
         ``Invalid forward batchnorm mode "<mode>"``) or mismatched shapes.
         TypeError: arrays from different namespaces.
     """
-    return _batchnorm_forward("batchnorm_forward", x, gamma, beta, bn_param)
+    return batchnorm_rows("batchnorm_forward", x, gamma, beta, bn_param)
 
 
 def batchnorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Array]:
@@ -213,7 +219,7 @@ def batchnorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Arr
         ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
     """
     xp = _check_dout("batchnorm_backward", dout, cache, "batchnorm_forward")
-    dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
+    dxhat, dgamma, dbeta = scale_shift_grads(xp, dout, cache, (0,))
     return _normalize_backward_graph(xp, dxhat, cache), dgamma, dbeta
 
 
@@ -228,8 +234,8 @@ def batchnorm_backward_alt(dout: Array, cache: NormCache) -> tuple[Array, Array,
         ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
     """
     xp = _check_dout("batchnorm_backward_alt", dout, cache, "batchnorm_forward")
-    dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
-    return _normalize_backward(xp, dxhat, cache), dgamma, dbeta
+    dxhat, dgamma, dbeta = scale_shift_grads(xp, dout, cache, (0,))
+    return normalize_backward(xp, dxhat, cache), dgamma, dbeta
 
 
 # --------------------------------------------------------------------------- layernorm
@@ -247,11 +253,11 @@ def layernorm_forward(x: Array, gamma: Array, beta: Array,
         ``xhat``, ``std`` ``(N, 1)``, ``gamma``, axes, train flag).
     """
     fn = "layernorm_forward"
-    xp = namespace_of(fn, x=x, gamma=gamma, beta=beta)
+    xp = checked_namespace(fn, x=x, gamma=gamma, beta=beta)
     check_ndim(fn, "x", x, 2, "(N, D)")
     _check_scale_shift(fn, x, gamma, beta, (x.shape[1],))
     eps = norm_eps(fn, ln_param, "ln_param")
-    _, _, xc, std = _normalize(xp, x, (1,), eps)
+    _, _, xc, std = normalize(xp, x, (1,), eps)
     xhat = xc / std
     return gamma * xhat + beta, NormCache(xc, xhat, std, gamma, (1,), True)
 
@@ -267,5 +273,5 @@ def layernorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Arr
         ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
     """
     xp = _check_dout("layernorm_backward", dout, cache, "layernorm_forward")
-    dxhat, dgamma, dbeta = _scale_shift_grads(xp, dout, cache, (0,))
-    return _normalize_backward(xp, dxhat, cache), dgamma, dbeta
+    dxhat, dgamma, dbeta = scale_shift_grads(xp, dout, cache, (0,))
+    return normalize_backward(xp, dxhat, cache), dgamma, dbeta

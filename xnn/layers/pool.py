@@ -21,7 +21,7 @@ from .. import kernels
 from ..validation import (
     check_ndim,
     check_shape,
-    namespace_of,
+    checked_namespace,
     pool_output_size,
     require_keys,
     shape_of,
@@ -44,7 +44,7 @@ Array = Any
 
 def _geometry(fn: str, x: Array, pool_param: Mapping) -> tuple[int, int, int, int, int]:
     """Validate; return ``(pool_height, pool_width, stride, Ho, Wo)``."""
-    namespace_of(fn, x=x)
+    checked_namespace(fn, x=x)
     check_ndim(fn, "x", x, 4, "(N, C, H, W)")
     require_keys(fn, "pool_param", pool_param, ("pool_height", "pool_width", "stride"))
     ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
@@ -67,7 +67,7 @@ def max_pool_forward_naive(x: Array, pool_param: Mapping) -> tuple[Array, tuple]
         ``out`` ``(N, C, Ho, Wo)`` (x's namespace and dtype) and ``cache = (x, pool_param)`` exactly.
     """
     fn = "max_pool_forward_naive"
-    xp = namespace_of(fn, x=x)
+    xp = checked_namespace(fn, x=x)
     ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
     out = xp.empty((x.shape[0], x.shape[1], Ho, Wo), dtype=x.dtype, device=_device(x))
     for ho in range(Ho):
@@ -88,7 +88,7 @@ def max_pool_backward_naive(dout: Array, cache: tuple) -> Array:
     """
     fn = "max_pool_backward_naive"
     x, pool_param = unpack_cache(fn, cache, 2, "max_pool_forward_naive")
-    xp = namespace_of(fn, dout=dout, x=x)
+    xp = checked_namespace(fn, dout=dout, x=x)
     ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
     _check_dout(fn, dout, x, Ho, Wo)
     N, C = x.shape[0], x.shape[1]
@@ -140,7 +140,7 @@ def max_pool_forward_im2col(x: Array, pool_param: Mapping) -> tuple[Array, tuple
 
 def _backward_from_argmax(fn: str, dout: Array, cache: tuple, made_by: str) -> Array:
     x, argmax, pool_param = unpack_cache(fn, cache, 3, made_by)
-    xp = namespace_of(fn, dout=dout, x=x, argmax=argmax)
+    xp = checked_namespace(fn, dout=dout, x=x, argmax=argmax)
     ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
     _check_dout(fn, dout, x, Ho, Wo)
     g = xp.astype(dout, xp.result_type(dout.dtype, x.dtype), copy=False)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..validation import unpack_cache
 from .affine import affine_backward, affine_forward, relu_backward, relu_forward
-from .conv import conv_backward_fast, conv_forward_fast
+from .conv_fast import conv_backward_fast, conv_forward_fast
 from .norms import (
     batchnorm_backward_alt,
     batchnorm_forward,

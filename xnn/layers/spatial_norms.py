@@ -9,16 +9,16 @@ from ..validation import (
     check_ndim,
     check_positive_int,
     check_shape,
-    namespace_of,
+    checked_namespace,
     shape_of,
     unpack_cache,
 )
 from .norms import (
     NormCache,
-    _batchnorm_forward,
-    _normalize,
-    _normalize_backward,
-    _scale_shift_grads,
+    batchnorm_rows,
+    normalize,
+    normalize_backward,
+    scale_shift_grads,
     check_norm_cache,
     norm_eps,
 )
@@ -68,12 +68,12 @@ def spatial_batchnorm_forward(x: Array, gamma: Array, beta: Array,
         ``out`` ``(N, C, H, W)`` and ``cache = (batchnorm cache of the rows, x.shape)``.
     """
     fn = "spatial_batchnorm_forward"
-    xp = namespace_of(fn, x=x, gamma=gamma, beta=beta)
+    xp = checked_namespace(fn, x=x, gamma=gamma, beta=beta)
     check_ndim(fn, "x", x, 4, "(N, C, H, W)")
     C = x.shape[1]
     check_shape(fn, "gamma", gamma, (C,), f"x {shape_of(x)}")
     check_shape(fn, "beta", beta, (C,), f"x {shape_of(x)}")
-    rows, cache = _batchnorm_forward(fn, _channels_last(xp, x), gamma, beta, bn_param)
+    rows, cache = batchnorm_rows(fn, _channels_last(xp, x), gamma, beta, bn_param)
     return _channels_first(xp, rows, shape_of(x)), (cache, shape_of(x))
 
 
@@ -90,10 +90,10 @@ def spatial_batchnorm_backward(dout: Array, cache: tuple[NormCache, tuple]) -> t
     fn = "spatial_batchnorm_backward"
     bn_cache, shape = unpack_cache(fn, cache, 2, "spatial_batchnorm_forward")
     check_norm_cache(fn, bn_cache, NormCache, "spatial_batchnorm_forward")
-    xp = namespace_of(fn, dout=dout, x=bn_cache.xhat)
+    xp = checked_namespace(fn, dout=dout, x=bn_cache.xhat)
     check_shape(fn, "dout", dout, tuple(shape), "must match x")
-    drows, dgamma, dbeta = _scale_shift_grads(xp, _channels_last(xp, dout), bn_cache, (0,))
-    dx_rows = _normalize_backward(xp, drows, bn_cache)
+    drows, dgamma, dbeta = scale_shift_grads(xp, _channels_last(xp, dout), bn_cache, (0,))
+    dx_rows = normalize_backward(xp, drows, bn_cache)
     return _channels_first(xp, dx_rows, shape), dgamma, dbeta
 
 
@@ -126,12 +126,12 @@ def spatial_groupnorm_forward(x: Array, gamma: Array, beta: Array, G: int,
         ValueError: x not 4-D, G not a positive divisor of C, gamma/beta not ``(1, C, 1, 1)``.
     """
     fn = "spatial_groupnorm_forward"
-    xp = namespace_of(fn, x=x, gamma=gamma, beta=beta)
+    xp = checked_namespace(fn, x=x, gamma=gamma, beta=beta)
     G = _check_groups(fn, x, gamma, beta, G)
     N, C, H, W = x.shape
     eps = norm_eps(fn, gn_param, "gn_param")
     grouped_x = xp.reshape(x, (N, G, (C // G) * H * W))
-    _, _, xc, std = _normalize(xp, grouped_x, (2,), eps)
+    _, _, xc, std = normalize(xp, grouped_x, (2,), eps)
     grouped_xhat = xc / std
     xhat = xp.reshape(grouped_xhat, x.shape)
     cache = GroupNormCache(NormCache(xc, grouped_xhat, std, gamma, (2,), True), xhat, G)
@@ -150,10 +150,10 @@ def spatial_groupnorm_backward(dout: Array, cache: GroupNormCache) -> tuple[Arra
     """
     check_norm_cache("spatial_groupnorm_backward", cache, GroupNormCache, "spatial_groupnorm_forward")
     grouped, xhat, _ = cache
-    xp = namespace_of("spatial_groupnorm_backward", dout=dout, x=xhat)
+    xp = checked_namespace("spatial_groupnorm_backward", dout=dout, x=xhat)
     shape = shape_of(xhat)
     check_shape("spatial_groupnorm_backward", "dout", dout, shape, "must match x")
     dgamma = xp.sum(dout * xhat, axis=(0, 2, 3), keepdims=True)
     dbeta = xp.sum(dout, axis=(0, 2, 3), keepdims=True)
     dxhat = xp.reshape(dout * grouped.gamma, shape_of(grouped.xhat))
-    return xp.reshape(_normalize_backward(xp, dxhat, grouped), shape), dgamma, dbeta
+    return xp.reshape(normalize_backward(xp, dxhat, grouped), shape), dgamma, dbeta

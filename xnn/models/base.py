@@ -19,26 +19,19 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
-import zipfile
-import zlib
 from typing import Any
 
 import numpy as np
 
-from .. import backend, validation
+from .. import backend, npz, validation
 
 __all__ = [
     "check_model_input",
     "check_init_scalars",
     "ModelBase",
-    "gather_rows",
-    "namespace_dtype",
     "l2_penalty",
     "add_weight_decay",
     "host_weight",
-    "write_npz_atomic",
-    "read_npz",
 ]
 
 PARAM_PREFIX = "param."
@@ -46,87 +39,9 @@ BN_PREFIX = "bn_param."
 BN_STAT_KEYS = ("running_mean", "running_var")
 
 
-def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` as an uncompressed ``.npz`` at exactly ``path``, atomically.
-
-    The archive goes to a temporary file in the same directory first, is flushed to disk
-    (``fsync``) and is then moved over ``path`` with :func:`os.replace` (and the directory synced),
-    so a crash or a kill never leaves a half-written file under ``path``.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make a rename in ``directory`` durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - file systems without directory fsync
-        pass
-    finally:
-        os.close(fd)
-
-
-def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` archive as host NumPy arrays, read with ``allow_pickle=False``.
-
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file when it
-    holds pickled objects (for instance a cs231n ``np.save`` of a params dict), is not an ``.npz``
-    archive, or is truncated/corrupt.
-    """
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{os.fspath(path)!r} is a single .npy array, not an .npz archive")
-        with archive:
-            return {k: archive[k] for k in archive.files}
-    except (zipfile.BadZipFile, EOFError, zlib.error) as err:
-        raise ValueError(f"{os.fspath(path)!r} is not a readable .npz archive (truncated or corrupt: "
-                         f"{type(err).__name__}: {err})") from err
-    except ValueError as err:
-        if "allow_pickle" in str(err) or "Object arrays" in str(err):
-            raise ValueError(f"{os.fspath(path)!r} holds pickled Python objects; xnn only reads plain "
-                             "arrays (allow_pickle=False). Re-save it with xnn's save().") from err
-        raise
-
-
-def gather_rows(a: Any, idx: np.ndarray) -> Any:
-    """Rows ``a[idx]`` for host indices ``idx (B,)``, gathered where ``a`` lives.
-
-    ``a`` is ``(N, ...)`` of any namespace; the result is ``(B, ...)`` in ``a``'s namespace.
-    NumPy arrays use fancy indexing; other namespaces get the indices moved next to ``a`` and
-    ``xp.take``.
-    """
-    if isinstance(a, np.ndarray):
-        return a[idx]
-    xp = backend.namespace(a)
-    return xp.take(a, backend.from_host(np.asarray(idx), like=a), axis=0)
-
-
-def namespace_dtype(xp, dtype: Any):
-    """The dtype object of namespace ``xp`` named like ``dtype`` (``np.float32`` -> ``xp.float32``)."""
-    return getattr(xp, np.dtype(dtype).name)
-
-
-def l2_penalty(xp, params: dict[str, Any], names: list[str]) -> float:
-    """``sum over names of sum(params[name] ** 2)`` as a Python float."""
-    return sum(float(xp.sum(params[k] * params[k])) for k in names)
+def l2_penalty(xp, arrays: Any) -> float:
+    """``sum(a ** 2)`` over every array of ``arrays`` (an iterable), as a Python float."""
+    return sum(float(xp.sum(a * a)) for a in arrays)
 
 
 def add_weight_decay(model: Any, data_loss: float, grads: dict[str, Any]) -> tuple[float, dict[str, Any]]:
@@ -139,7 +54,7 @@ def add_weight_decay(model: Any, data_loss: float, grads: dict[str, Any]) -> tup
     loss = float(data_loss)
     if model.reg and names:
         xp = backend.namespace(*(model.params[k] for k in names))
-        loss += 0.5 * model.reg * l2_penalty(xp, model.params, names)
+        loss += 0.5 * model.reg * l2_penalty(xp, (model.params[k] for k in names))
         for k in names:
             grads[k] = grads[k] + model.reg * model.params[k]
     return loss, grads
@@ -160,7 +75,7 @@ def check_model_input(model: Any, X: Any, y: Any, features: int | None = None,
     dtypes only (the label range is checked by the loss layer).
     """
     fn = f"{type(model).__name__}.loss"
-    validation.namespace_of(fn, X=X)
+    validation.checked_namespace(fn, X=X)
     if X.ndim < 2:
         raise ValueError(f"{fn}: X must be a batch (N, ...) of at least 2 dimensions, got shape {tuple(X.shape)}")
     tail = tuple(X.shape[1:])
@@ -257,7 +172,7 @@ class ModelBase:
 
     def save(self, fname: str | os.PathLike) -> None:
         """Write the model state to ``fname`` (an ``.npz`` archive) and print ``"<fname> saved."``."""
-        write_npz_atomic(fname, self.state_arrays())
+        npz.save_atomic(fname, self.state_arrays())
         print(f"{os.fspath(fname)} saved.")
 
     def load(self, fname: str | os.PathLike) -> bool:
@@ -269,6 +184,6 @@ class ModelBase:
         if not os.path.exists(fname):
             print(f"{os.fspath(fname)} not available.")
             return False
-        self.load_state_arrays(read_npz(fname))
+        self.load_state_arrays(npz.load(fname))
         print(f"{os.fspath(fname)} loaded.")
         return True

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from .. import layers, validation
-from ..layers.conv_fast import conv_backward_params
 from .base import (
     ModelBase,
     add_weight_decay,
@@ -99,5 +98,5 @@ class ThreeLayerConvNet(ModelBase):
         dout, grads["W2"], grads["b2"] = layers.affine_relu_backward(dout, cache2)
         # conv_relu_pool_backward without the image gradient nobody reads (saves a matmul + col2im).
         da = layers.max_pool_backward_fast(layers.relu_backward(dout, relu_cache), pool_cache)
-        grads["W1"], grads["b1"] = conv_backward_params(da, conv_cache)
+        grads["W1"], grads["b1"] = layers.conv_backward_params(da, conv_cache)
         return add_weight_decay(self, data_loss, grads)

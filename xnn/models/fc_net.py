@@ -22,7 +22,6 @@ from .base import (
     check_init_scalars,
     check_model_input,
     host_weight,
-    namespace_dtype,
 )
 
 __all__ = ["TwoLayerNet", "FullyConnectedNet"]
@@ -108,7 +107,12 @@ class FullyConnectedNet(ModelBase):
     ``dropout_keep_ratio`` is the probability of keeping a unit (1 = no dropout).
     ``normalization`` is ``None``, ``"batchnorm"`` or ``"layernorm"`` (anything else raises
     ``ValueError``). Parameters are cast to ``dtype`` after initialization.
+
+    Hook: the class attribute :attr:`dropout_forward` is the dropout layer the hidden blocks call
+    with ``dropout_param``; a course flavor whose ``'p'`` means the drop probability sets its own.
     """
+
+    dropout_forward = staticmethod(layers.dropout_forward)
 
     def __init__(self, hidden_dims: Sequence[int], input_dim: int = 3 * 32 * 32, num_classes: int = 10,
                  dropout_keep_ratio: float = 1, normalization: str | None = None, reg: float = 0.0,
@@ -175,7 +179,7 @@ class FullyConnectedNet(ModelBase):
         check_model_input(self, X, y, features=self.params["W1"].shape[0])
         X, y = self._to_model_device(X), self._to_model_device(y)
         xp = backend.namespace(X)
-        X = xp.astype(X, namespace_dtype(xp, self.dtype), copy=False)
+        X = xp.astype(X, backend.dtype_named(xp, self.dtype), copy=False)
         mode = "test" if y is None else "train"
         if self.use_dropout:
             self.dropout_param["mode"] = mode
@@ -211,7 +215,7 @@ class FullyConnectedNet(ModelBase):
         out, relu_cache = layers.relu_forward(out)
         dropout_cache = None
         if self.use_dropout:
-            out, dropout_cache = layers.dropout_forward(out, self.dropout_param)
+            out, dropout_cache = self.dropout_forward(out, self.dropout_param)
         return out, (affine_cache, norm_cache, relu_cache, dropout_cache)
 
     def _hidden_backward(self, dout: Any, cache: tuple, i: int, grads: dict[str, Any]) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend, validation
-from .base import ModelBase, gather_rows
+from .base import ModelBase
 from .linear_losses import softmax_loss_vectorized, svm_loss_vectorized
 
 __all__ = ["LinearClassifier", "Softmax", "LinearSVM"]
@@ -43,7 +43,7 @@ class LinearClassifier(ModelBase):
         list of the per-iteration losses (Python floats).
         """
         fn = f"{type(self).__name__}.train"
-        xp = validation.namespace_of(fn, X=X, y=y)
+        xp = validation.checked_namespace(fn, X=X, y=y)
         validation.check_ndim(fn, "X", X, 2, "(N, D)")
         num_train, dim = X.shape
         if num_train == 0:
@@ -56,7 +56,7 @@ class LinearClassifier(ModelBase):
         loss_history = []
         for it in range(num_iters):
             idx = np.random.choice(num_train, batch_size)
-            loss, grad = self.loss(gather_rows(X, idx), gather_rows(y, idx), reg)
+            loss, grad = self.loss(backend.gather_rows(X, idx), backend.gather_rows(y, idx), reg)
             loss_history.append(float(loss))
             self.W = self.W - learning_rate * grad
             if verbose and it % 100 == 0:

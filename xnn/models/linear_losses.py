@@ -20,13 +20,15 @@ import math
 from typing import Any
 
 from .. import validation
+from ..layers import one_hot
+from .base import l2_penalty
 
 __all__ = ["softmax_loss_naive", "softmax_loss_vectorized", "svm_loss_naive", "svm_loss_vectorized"]
 
 
 def _check_inputs(fn: str, W: Any, X: Any, y: Any):
     """Validate shapes, labels and namespaces; return ``(xp, N, C, dtype)``."""
-    xp = validation.namespace_of(fn, W=W, X=X, y=y)
+    xp = validation.checked_namespace(fn, W=W, X=X, y=y)
     validation.check_ndim(fn, "W", W, 2, "(D, C)")
     validation.check_ndim(fn, "X", X, 2, "(N, D)")
     if X.shape[1] != W.shape[0]:
@@ -39,15 +41,9 @@ def _check_inputs(fn: str, W: Any, X: Any, y: Any):
     return xp, N, C, xp.result_type(W.dtype, X.dtype)
 
 
-def _one_hot(xp, y: Any, num_classes: int, dtype) -> Any:
-    """``(N, C)`` matrix with a one in column ``y[i]`` of row ``i``."""
-    classes = xp.arange(num_classes, dtype=y.dtype)
-    return xp.astype(xp.reshape(y, (-1, 1)) == xp.reshape(classes, (1, -1)), dtype)
-
-
 def _add_l2(xp, loss: Any, dW: Any, W: Any, reg: float) -> tuple[float, Any]:
     """Add ``reg * sum(W*W)`` to the loss and ``2 * reg * W`` to the gradient."""
-    total = float(loss) + reg * float(xp.sum(W * W))
+    total = float(loss) + reg * l2_penalty(xp, (W,))
     return total, xp.astype(dW + (2.0 * reg) * W, dW.dtype)
 
 
@@ -87,7 +83,7 @@ def softmax_loss_vectorized(W: Any, X: Any, y: Any, reg: float) -> tuple[float, 
     exp_scores = xp.exp(shifted)
     sums = xp.sum(exp_scores, axis=1, keepdims=True)
     log_probs = shifted - xp.log(sums)
-    onehot = _one_hot(xp, y, C, scores.dtype)
+    onehot = one_hot(xp, y, C, scores.dtype)
     loss = -xp.sum(log_probs * onehot) / N
     dscores = (exp_scores / sums - onehot) / N
     dW = xp.astype(xp.matrix_transpose(X) @ dscores, dtype)
@@ -126,7 +122,7 @@ def svm_loss_vectorized(W: Any, X: Any, y: Any, reg: float) -> tuple[float, Any]
     """
     xp, N, C, dtype = _check_inputs("svm_loss_vectorized", W, X, y)
     scores = X @ W
-    onehot = _one_hot(xp, y, C, scores.dtype)
+    onehot = one_hot(xp, y, C, scores.dtype)
     correct = xp.sum(scores * onehot, axis=1, keepdims=True)
     margins = scores - correct + 1.0
     active = xp.astype(margins > 0, scores.dtype) * (1.0 - onehot)

@@ -1,4 +1,4 @@
-"""NumPy-only fast paths for the CPU kernels (same contract as :mod:`xnn.kernels.cpu.generic`).
+"""NumPy-only fast paths for the CPU kernels (same contract as :mod:`xnn.kernels.generic`).
 
 Each function here beat the standard-only version on NumPy in a side-by-side timing (2-core
 AMD EPYC, NumPy 2.4 / OpenBLAS; median of 15 runs):
@@ -36,28 +36,20 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import generic
+from .. import generic
+from ..geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
+from ..generic import col2im
 from .buffers import buffer_pool
-from .generic import _window_slices, col2im
 
 __all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",
            "relu_backward"]
 
 
-def _padded(x: np.ndarray, pad: int) -> np.ndarray:
-    if pad == 0:
-        return x
-    N, C, H, W = x.shape
-    out = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
-    out[:, :, pad:pad + H, pad:pad + W] = x
-    return out
-
-
 def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
     """Columns ``(N, C*HH*WW, Ho*Wo)`` of ``x`` ``(N, C, H, W)``: one strided view, one copy."""
     N, C, H, W = x.shape
-    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-    xpad = _padded(x, pad)
+    Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
+    xpad = zero_pad(np, x, pad)
     sN, sC, sH, sW = xpad.strides
     windows = as_strided(xpad, shape=(N, C, HH, WW, Ho, Wo),
                          strides=(sN, sC, sH, sW, sH * stride, sW * stride), writeable=False)
@@ -75,9 +67,9 @@ def maxpool_forward(x: np.ndarray, pool_height: int, pool_width: int, stride: in
     output has one, the generic kernel recomputes the result so that argmax points at the NaN.
     """
     N, C, H, W = x.shape
-    Ho, Wo = 1 + (H - pool_height) // stride, 1 + (W - pool_width) // stride
+    Ho, Wo = pool_output_hw(H, W, pool_height, pool_width, stride)
     n_win = pool_height * pool_width
-    slices = [x[(slice(None), slice(None)) + _window_slices(*divmod(k, pool_width), Ho, Wo, stride)]
+    slices = [x[(slice(None), slice(None)) + window_slices(*divmod(k, pool_width), Ho, Wo, stride)]
               for k in range(n_win)]
     out = np.array(slices[0], copy=True)
     for s in slices[1:]:
@@ -113,7 +105,7 @@ def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, i
     routed = np.empty_like(dout) if overlapping else None
     for k in range(pool_height * pool_width):
         i, j = divmod(k, pool_width)
-        rows, colz = _window_slices(i, j, Ho, Wo, stride)
+        rows, colz = window_slices(i, j, Ho, Wo, stride)
         np.equal(argmax, k, out=mask)
         target = dx[:, :, rows, colz]
         if routed is None:  # disjoint windows: every slice is written once
@@ -156,7 +148,7 @@ def _batch_chunks(N: int, bytes_per_image: int, chunk_bytes: int) -> list[tuple[
 def _window_view(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int) -> np.ndarray:
     """Read-only ``(C, HH, WW, N, Ho, Wo)`` view of the padded ``x``: the columns before the copy."""
     N, C = x.shape[:2]
-    xpad = _padded(x, pad)
+    xpad = zero_pad(np, x, pad)
     sN, sC, sH, sW = xpad.strides
     return as_strided(xpad, shape=(C, HH, WW, N, Ho, Wo),
                       strides=(sC, sH, sW, sN, sH * stride, sW * stride), writeable=False)
@@ -169,7 +161,7 @@ def _conv_col2im(dcols: np.ndarray, dxpad: np.ndarray, HH: int, WW: int, stride:
     d6 = dcols.reshape(C, HH, WW, n, Ho, Wo)
     for i in range(HH):
         for j in range(WW):
-            rows, colz = _window_slices(i, j, Ho, Wo, stride)
+            rows, colz = window_slices(i, j, Ho, Wo, stride)
             dxpad[:, :, rows, colz] += d6[:, i, j]
 
 
@@ -182,7 +174,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: 
     """
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+    Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
     K, P = C * HH * WW, Ho * Wo
     cols = buffer_pool.empty((C, HH, WW, N, Ho, Wo), x.dtype)
     np.copyto(cols, _window_view(x, HH, WW, stride, pad, Ho, Wo))

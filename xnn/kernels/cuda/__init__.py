@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from ... import validation
-from ..cpu import generic
-from ..cpu.generic import relu_backward
+from .. import generic
+from ..generic import relu_backward
 from . import loader
 
 __all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",

@@ -19,30 +19,11 @@ from collections.abc import Callable
 
 from array_api_compat import device as _device
 
-from ... import backend
+from .. import backend
+from .geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
 
 __all__ = ["col2im", "conv_backward", "conv_backward_with", "conv_forward", "conv_forward_with", "im2col",
            "maxpool_backward", "maxpool_forward", "relu_backward"]
-
-
-def _window_slices(i: int, j: int, n_rows: int, n_cols: int, stride: int) -> tuple[slice, slice]:
-    """Row/column slices picking element ``(i, j)`` of every window (``n_rows x n_cols`` windows)."""
-    return (slice(i, i + stride * (n_rows - 1) + 1, stride),
-            slice(j, j + stride * (n_cols - 1) + 1, stride))
-
-
-def _padded(xp, x, pad: int):
-    """``x`` with ``pad`` zeros on both sides of its last two axes (one allocation, one copy)."""
-    if pad == 0:
-        return x
-    N, C, H, W = x.shape
-    out = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=x.dtype, device=_device(x))
-    out[:, :, pad:pad + H, pad:pad + W] = x
-    return out
-
-
-def _conv_out_size(H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tuple[int, int]:
-    return 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
 
 
 def im2col(x, HH: int, WW: int, stride: int, pad: int):
@@ -52,12 +33,12 @@ def im2col(x, HH: int, WW: int, stride: int, pad: int):
     """
     xp = backend.namespace(x)
     N, C, H, W = x.shape
-    Ho, Wo = _conv_out_size(H, W, HH, WW, stride, pad)
-    xpad = _padded(xp, x, pad)
+    Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
+    xpad = zero_pad(xp, x, pad)
     cols = xp.empty((N, C, HH, WW, Ho, Wo), dtype=x.dtype, device=_device(x))
     for i in range(HH):
         for j in range(WW):
-            rows, colz = _window_slices(i, j, Ho, Wo, stride)
+            rows, colz = window_slices(i, j, Ho, Wo, stride)
             cols[:, :, i, j, :, :] = xpad[:, :, rows, colz]
     return xp.reshape(cols, (N, C * HH * WW, Ho * Wo))
 
@@ -66,12 +47,12 @@ def col2im(dcols, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: 
     """Adjoint of :func:`im2col`: dcols ``(N, C*HH*WW, Ho*Wo)`` summed into dx ``x_shape``."""
     xp = backend.namespace(dcols)
     N, C, H, W = x_shape
-    Ho, Wo = _conv_out_size(H, W, HH, WW, stride, pad)
+    Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
     d6 = xp.reshape(dcols, (N, C, HH, WW, Ho, Wo))
     dxpad = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype, device=_device(dcols))
     for i in range(HH):
         for j in range(WW):
-            rows, colz = _window_slices(i, j, Ho, Wo, stride)
+            rows, colz = window_slices(i, j, Ho, Wo, stride)
             dxpad[:, :, rows, colz] += d6[:, :, i, j, :, :]
     if pad == 0:
         return dxpad
@@ -86,13 +67,13 @@ def maxpool_forward(x, pool_height: int, pool_width: int, stride: int):
     """
     xp = backend.namespace(x)
     N, C, H, W = x.shape
-    Ho, Wo = 1 + (H - pool_height) // stride, 1 + (W - pool_width) // stride
-    rows, colz = _window_slices(0, 0, Ho, Wo, stride)
+    Ho, Wo = pool_output_hw(H, W, pool_height, pool_width, stride)
+    rows, colz = window_slices(0, 0, Ho, Wo, stride)
     out = xp.asarray(x[:, :, rows, colz], copy=True)
     argmax = xp.zeros((N, C, Ho, Wo), dtype=xp.int32, device=_device(x))
     for k in range(1, pool_height * pool_width):
         i, j = divmod(k, pool_width)
-        rows, colz = _window_slices(i, j, Ho, Wo, stride)
+        rows, colz = window_slices(i, j, Ho, Wo, stride)
         s = x[:, :, rows, colz]
         better = (s > out) | (xp.isnan(s) & ~xp.isnan(out))  # strict '>' keeps the first maximum
         out = xp.where(better, s, out)
@@ -112,7 +93,7 @@ def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_heig
     zero = xp.zeros_like(dout)
     for k in range(pool_height * pool_width):
         i, j = divmod(k, pool_width)
-        rows, colz = _window_slices(i, j, Ho, Wo, stride)
+        rows, colz = window_slices(i, j, Ho, Wo, stride)
         dx[:, :, rows, colz] += xp.where(argmax == k, dout, zero)
     return dx
 
@@ -126,7 +107,7 @@ def conv_forward_with(im2col_fn: Callable, x, w, b, stride: int, pad: int):
     xp = backend.namespace(x=x, w=w, b=b)
     N = x.shape[0]
     F, _, HH, WW = w.shape
-    Ho, Wo = _conv_out_size(x.shape[2], x.shape[3], HH, WW, stride, pad)
+    Ho, Wo = conv_output_hw(x.shape[2], x.shape[3], HH, WW, stride, pad)
     cols = im2col_fn(x, HH, WW, stride, pad)                   # (N, K, P)
     out = xp.matmul(xp.reshape(w, (F, -1)), cols)               # (N, F, P)
     out += xp.reshape(b, (F, 1))
