@@ -13,7 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xnn import bench, bench_cases, bench_report
+from xnn import bench
+from xnn.bench import cases as bench_cases
+from xnn.bench import report as bench_report
+from xnn.bench import timing as bench_timing
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -174,7 +177,7 @@ def test_timing_runs_each_path_as_one_block_with_warmups():
 def test_generic_path_really_sets_the_env(monkeypatch):
     monkeypatch.delenv("XNN_KERNELS", raising=False)
     seen = []
-    wrapped = bench._with_kernels(lambda: seen.append(os.environ.get("XNN_KERNELS")), "generic")
+    wrapped = bench_timing.with_kernels(lambda: seen.append(os.environ.get("XNN_KERNELS")), "generic")
     wrapped()
     assert seen == ["generic"] and "XNN_KERNELS" not in os.environ
 
@@ -226,7 +229,7 @@ def test_gpu_cases_run_on_the_cpu_with_quick_shapes():
 
 
 def test_epoch_visits_every_image_once(monkeypatch):
-    from xnn.models.cnn import ThreeLayerConvNet
+    from xnn.models import ThreeLayerConvNet
     seen = []
     real = ThreeLayerConvNet.loss
     monkeypatch.setattr(ThreeLayerConvNet, "loss", lambda self, X, y=None: seen.append(X.shape[0]) or real(self, X, y))
@@ -245,7 +248,7 @@ def _fake_torch(cuda: bool, calls: list):
 
 
 def test_configure_cuda_turns_tf32_off_and_restores():
-    from xnn import bench_torch
+    from xnn.bench import torch_side as bench_torch
     torch = _fake_torch(True, [])
     old = bench_torch.configure_cuda(torch, False)
     assert old == {"matmul": True, "cudnn": True}
@@ -261,8 +264,8 @@ def test_gpu_sync_waits_for_cupy_and_torch(monkeypatch):
     calls = []
     device = types.SimpleNamespace(synchronize=lambda: calls.append("cupy"))
     monkeypatch.setitem(sys.modules, "cupy", types.SimpleNamespace(cuda=types.SimpleNamespace(Device=lambda: device)))
-    bench._gpu_sync(_fake_torch(True, calls))()
-    bench._gpu_sync(None)()
+    bench_timing.gpu_sync(_fake_torch(True, calls))()
+    bench_timing.gpu_sync(None)()
     assert calls == ["cupy", "torch", "cupy"]
 
 

@@ -9,7 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from xnn import backend, cli, cli_train, models
+from xnn import backend, cli, models
+from xnn.cli import info as cli_info
+from xnn.training import runs
 from xnn.data import load_sample
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -75,7 +77,7 @@ def test_gpu_without_gpu(tmp_path, capsys):
 
 
 def test_run_dirs_are_unique(tmp_path):
-    a, b = cli_train.make_run_dir(tmp_path, "cnn"), cli_train.make_run_dir(tmp_path, "cnn")
+    a, b = runs.make_run_dir(tmp_path, "cnn"), runs.make_run_dir(tmp_path, "cnn")
     assert a != b and a.is_dir() and b.is_dir() and a.name.startswith("cnn-")
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from xnn import data as xdata
-from xnn.data_download import safe_extract
+from xnn.data.download import safe_extract
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -158,7 +158,7 @@ def test_load_sample():
 
 
 def test_sample_file_needs_no_pickle():
-    with np.load(Path(xdata.__file__).parent / "datasets" / xdata.SAMPLE_FILE, allow_pickle=False) as npz:
+    with np.load(Path(xdata.__file__).parent / xdata.SAMPLE_FILE, allow_pickle=False) as npz:
         assert npz["X_train"].dtype == np.uint8 and npz["y_train"].dtype == np.uint8
         assert npz["classes"].dtype.kind == "U"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xnn import checkpoint
+from xnn.training import checkpoint
 from xnn.npz import load as read_npz
 from xnn.npz import save_atomic as write_npz_atomic
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_data import make_cifar_dir, write_batch
 
 from xnn import data as xdata
-from xnn.data_download import ARCHIVE_NAME, BATCHES_DIRNAME
+from xnn.data.download import ARCHIVE_NAME, BATCHES_DIRNAME
 
 
 class FlakyServer:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_solver import LinearSoftmax, _data
 
-from xnn import checkpoint
+from xnn.training import checkpoint
 from xnn.solver import Solver
 
 

@@ -205,7 +205,7 @@ def test_resume_from_checkpoint_follows_the_same_curve(tmp_path, rng):
     full.train()
     np.random.seed(999)  # a different RNG state: the checkpoint restores it
     resumed = Solver(LinearSoftmax(seed=7), data, **kwargs)
-    resumed.load_checkpoint(str(tmp_path / "a_epoch_2.npz"))
+    resumed.resume(str(tmp_path / "a_epoch_2.npz"))
     assert resumed.epoch == 2 and len(resumed.loss_history) == 10
     assert isinstance(resumed.optim_configs["W"]["t"], int)
     resumed.train()
@@ -215,11 +215,11 @@ def test_resume_from_checkpoint_follows_the_same_curve(tmp_path, rng):
         np.testing.assert_allclose(resumed.model.params[k], full.model.params[k], rtol=1e-12)
 
 
-def test_load_checkpoint_rejects_other_files(tmp_path, rng):
+def test_resume_rejects_other_files(tmp_path, rng):
     path = tmp_path / "x.npz"
     np.savez(path, a=np.zeros(2))
     with pytest.raises(ValueError, match="not an xnn Solver checkpoint"):
-        Solver(LinearSoftmax(), _data(rng)).load_checkpoint(str(path))
+        Solver(LinearSoftmax(), _data(rng)).resume(str(path))
 
 
 class MovableModel(LinearSoftmax):

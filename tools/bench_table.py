@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xnn.bench_report import format_machine, format_table  # noqa: E402
+from xnn.bench.report import format_machine, format_table  # noqa: E402
 
 
 def render(doc: dict, targets_only: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""Build ``xnn/datasets/cifar10_sample.npz``, the real CIFAR-10 subset bundled with xnn.
+"""Build ``xnn/data/cifar10_sample.npz``, the real CIFAR-10 subset bundled with xnn.
 
 Usage (from the project root)::
 
@@ -22,7 +22,7 @@ from xnn.data import load_CIFAR10, load_label_names
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SRC = ROOT.parent / "shared" / "data" / "cifar-10-mini" / "cifar-10-batches-py"
-OUT = ROOT / "xnn" / "datasets" / "cifar10_sample.npz"
+OUT = ROOT / "xnn" / "data" / "cifar10_sample.npz"
 
 
 def to_uint8_nchw(X: np.ndarray) -> np.ndarray:

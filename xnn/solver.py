@@ -27,14 +27,14 @@ Additions (all optional):
   ``RuntimeWarning`` per Solver; ``"stop"`` raises ``FloatingPointError`` naming the iteration
   and the last finite loss, before that step's update (the reason is also kept in
   ``solver.stop_reason``).
-* Checkpoints are ``<checkpoint_name>_epoch_<n>.npz`` archives (see :mod:`xnn.checkpoint`),
+* Checkpoints are ``<checkpoint_name>_epoch_<n>.npz`` archives (see :mod:`xnn.training.checkpoint`),
   written atomically, never pickles; :meth:`Solver.resume` continues a run from one exactly on
   the loss curve of an uninterrupted run with the same seed.
 * Ctrl-C during :meth:`Solver.train` (main thread) finishes the current step, saves
   ``<checkpoint_name>_epoch_<epoch>_interrupted.npz`` (when ``checkpoint_name`` is set) and
   re-raises ``KeyboardInterrupt``; ``resume`` from that file continues mid-epoch.
 * Bad arguments and data raise ``ValueError``/``TypeError`` naming ``Solver`` and the argument
-  (see :mod:`xnn.solver_safety`).
+  (see :mod:`xnn.training.guards`).
 * :meth:`Solver.record_histories_as_npz` (Berkeley CS182's name).
 
 Histories hold Python floats.
@@ -51,8 +51,9 @@ from typing import Any
 
 import numpy as np
 
-from . import backend, checkpoint, optim, validation
-from .solver_safety import (
+from . import backend, optim, validation
+from .training import checkpoint
+from .training.guards import (
     check_data,
     check_solver_args,
     deferred_interrupt,
@@ -139,7 +140,7 @@ class Solver:
     def _step(self, t: int = 0, num_iterations: int = 0) -> None:
         """One update: a minibatch drawn with replacement, the model's loss, every parameter's rule.
 
-        A non-finite loss goes to :func:`xnn.solver_safety.nonfinite_loss` before the update.
+        A non-finite loss goes to :func:`xnn.training.guards.nonfinite_loss` before the update.
         """
         num_train = self.X_train.shape[0]
         batch_mask = np.random.choice(num_train, self.batch_size)
@@ -281,15 +282,11 @@ class Solver:
         optimizer state, histories, epoch, iteration, best params and the RNG, so the resumed
         run produces exactly the losses of an uninterrupted one. Raises ``FileNotFoundError``
         for a missing file and ``ValueError`` naming the file for a corrupt, foreign or
-        incompatible one (see :func:`xnn.checkpoint.restore_solver`).
+        incompatible one (see :func:`xnn.training.checkpoint.restore_solver`).
         """
         checkpoint.restore_solver(self, path, restore_rng=restore_rng)
         logger.info("Solver: resumed from %s (epoch %d, iteration %d)", os.fspath(path), self.epoch,
                     self.iteration + 1)
-
-    def load_checkpoint(self, path: str | os.PathLike, restore_rng: bool = True) -> None:
-        """Same as :meth:`resume` (kept for the first API)."""
-        self.resume(path, restore_rng=restore_rng)
 
     def record_histories_as_npz(self, filename: str) -> None:
         """Save ``train_losses``, ``train_accs``, ``val_accs`` with ``np.savez`` (Berkeley CS182)."""

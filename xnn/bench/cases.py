@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from .. import backend
 
 __all__ = ["Case", "Prepared", "CASE_NAMES", "DEFAULT_CASES", "make_cases", "host_inputs", "prepare_xnn", "conv_flops",
            "conv_forward_memory", "im2col_bytes"]
@@ -136,8 +136,8 @@ def im2col_bytes(case: Case, dtype: str) -> int:
 
 def conv_forward_memory(inputs: dict[str, np.ndarray]) -> int:
     """Peak bytes NumPy allocates (tracemalloc) during one ``conv_forward_fast`` call, output and cache included."""
-    from .kernels.cpu.buffers import buffer_pool
-    from .layers import conv_forward_fast
+    from ..kernels.cpu.buffers import buffer_pool
+    from ..layers import conv_forward_fast
     conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
     buffer_pool.clear()   # a cold call: reused pool buffers would hide the footprint
     tracemalloc.start()
@@ -195,7 +195,7 @@ def _on(device: str, a: Any) -> Any:
 
 
 def _prepare_conv(inputs: dict[str, Any], device: str) -> Prepared:
-    from .layers import conv_backward_fast, conv_forward_fast
+    from ..layers import conv_backward_fast, conv_forward_fast
     x, w, b, dout = (_on(device, inputs[k]) for k in ("x", "w", "b", "dout"))
     conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
     state: dict[str, Any] = {}
@@ -212,7 +212,7 @@ def _prepare_conv(inputs: dict[str, Any], device: str) -> Prepared:
 
 
 def _prepare_pool(inputs: dict[str, Any], device: str) -> Prepared:
-    from .layers.pool import max_pool_backward_fast, max_pool_forward_fast
+    from ..layers import max_pool_backward_fast, max_pool_forward_fast
     x, dout = _on(device, inputs["x"]), _on(device, inputs["dout"])
     pool_param = {k: inputs[k] for k in ("pool_height", "pool_width", "stride")}
     state: dict[str, Any] = {}
@@ -230,8 +230,8 @@ def _prepare_pool(inputs: dict[str, Any], device: str) -> Prepared:
 
 def _prepare_train(case: Case, inputs: dict[str, Any], device: str, dtype: str) -> Prepared:
     """A training step (``train``) or epoch (``epoch``): ``model.loss`` + ``sgd`` on every parameter."""
-    from .models.cnn import ThreeLayerConvNet
-    from .optim import sgd
+    from ..models import ThreeLayerConvNet
+    from ..optim import sgd
     sh = case.shapes
     model = ThreeLayerConvNet(input_dim=sh["input_dim"], num_filters=sh["num_filters"],
                               filter_size=sh["filter_size"], hidden_dim=sh["hidden_dim"],

@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import backend, optim, validation
+from .. import backend, optim, validation
 
 __all__ = ["NONFINITE_MODES", "check_data", "check_solver_args", "deferred_interrupt", "nonfinite_loss",
            "resolve_update_rule"]

@@ -1,6 +1,6 @@
 """``xnn bench``: xnn fast kernels vs the standard-only path vs PyTorch, side by side in one process.
 
-Each case (see :mod:`xnn.bench_cases`) runs on every path from the same inputs: the output of the
+Each case (see :mod:`xnn.bench.cases`) runs on every path from the same inputs: the output of the
 first call of each path is compared with xnn fast (relative error), then every op is timed with
 ``time.perf_counter``: per path, ``warmup`` untimed runs, then the median of ``repeat`` runs (on
 the GPU, CuPy's and torch's device is synchronized before and after every run). ``fwd+bwd`` rows
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
-from .bench_cases import (
+from .. import backend
+from .cases import (
     CASE_NAMES,
     Case,
     conv_flops,
@@ -34,7 +34,7 @@ from .bench_cases import (
     make_cases,
     prepare_xnn,
 )
-from .bench_report import (
+from .report import (
     busy_warning,
     format_machine,
     format_table,
@@ -42,10 +42,8 @@ from .bench_report import (
     machine_info,
     target_for,
 )
-from .bench_timing import gpu_sync as _gpu_sync
-from .bench_timing import kernels_env, rel_error, scaled_error, time_paths
-from .bench_timing import with_kernels as _with_kernels
-from .bench_torch import (
+from .timing import gpu_sync, kernels_env, rel_error, scaled_error, time_paths, with_kernels
+from .torch_side import (
     configure_cuda,
     cuda_settings,
     import_torch,
@@ -56,8 +54,7 @@ from .bench_torch import (
     torch_sync,
 )
 
-__all__ = ["run_bench", "format_table", "machine_info", "main_bench", "add_arguments", "write_json", "rel_error",
-           "scaled_error", "PATHS"]
+__all__ = ["PATHS", "add_arguments", "main_bench", "run_bench", "write_json"]
 
 PATHS = ("fast", "generic", "torch")
 DEFAULT_REPEAT = 9
@@ -76,13 +73,13 @@ def _prepare_path(case: Case, path: str, inputs: dict, device: str, dtype: str, 
         tdev = torch_device(torch, device) if torch is not None else None
         if tdev is None:
             return None
-        sync = _gpu_sync(torch) if device == "gpu" else (lambda: torch_sync(torch, tdev))
+        sync = gpu_sync(torch) if device == "gpu" else (lambda: torch_sync(torch, tdev))
         return prepare_torch(torch, case, inputs, tdev).ops, sync
     env = "generic" if path == "generic" else None
     with kernels_env(env):
         ops = prepare_xnn(case, inputs, device, dtype).ops
-    sync = _gpu_sync(torch) if device == "gpu" else (lambda: None)
-    return {op: _with_kernels(fn, env) for op, fn in ops.items()}, sync
+    sync = gpu_sync(torch) if device == "gpu" else (lambda: None)
+    return {op: with_kernels(fn, env) for op, fn in ops.items()}, sync
 
 
 def _run_paths(case: Case, paths: Sequence[str], inputs: dict, device: str, dtype: str, torch, warmup: int,
@@ -266,10 +263,3 @@ def main_bench(args) -> int:
     if json_path:
         print(f"wrote {write_json(json_path, results, info, settings)}")
     return 0
-
-
-if __name__ == "__main__":  # python -m xnn.bench (works without the CLI)
-    import argparse
-    _parser = argparse.ArgumentParser(prog="python -m xnn.bench", description=__doc__.splitlines()[0])
-    add_arguments(_parser)
-    raise SystemExit(main_bench(_parser.parse_args()))

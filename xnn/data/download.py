@@ -1,4 +1,4 @@
-"""Download and safely extract the official CIFAR-10 python archive (used by :mod:`xnn.data`).
+"""Download and safely extract the official CIFAR-10 python archive.
 
 The archive is streamed to ``cifar-10-python.tar.gz.part`` next to its destination; a dropped
 connection is retried, resuming with an HTTP ``Range`` request (as is a ``.part`` file left by an
@@ -24,12 +24,13 @@ import urllib.request
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .paths import BATCHES_DIRNAME, default_data_root
+
 __all__ = ["CIFAR10_URL", "CIFAR10_MD5", "ARCHIVE_NAME", "download_cifar10", "safe_extract"]
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
-BATCHES_DIRNAME = "cifar-10-batches-py"
 _CHUNK = 1 << 20
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,6 @@ def download_cifar10(dest: str | os.PathLike | None = None, *, url: str = CIFAR1
     (``force=True`` starts over).
     """
     if dest is None:
-        from .data import default_data_root
         dest = default_data_root()
     dest = Path(dest).expanduser()
     batches = dest / BATCHES_DIRNAME

@@ -18,7 +18,6 @@ Training stops with an error on a NaN/inf loss (``Solver(on_nonfinite="stop")``)
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -26,9 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, backend
+from .. import __version__, backend
+from ..training.runs import build_model, load_data, make_run_dir, write_json
 
-__all__ = ["DEFAULTS", "run_train", "resolve_settings", "make_run_dir"]
+__all__ = ["DEFAULTS", "MODELS", "add_parser", "resolve_settings", "run", "run_train"]
+
+MODELS = ("cnn", "fc", "twolayer", "softmax")
 
 # Per-model defaults; command-line options override them. The cnn defaults are sized so that the
 # default run (bundled sample, CPU) finishes in about two minutes on a 2-core machine.
@@ -42,6 +44,52 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "softmax": {"epochs": 20, "batch_size": 200, "lr": 1e-6, "lr_decay": 1.0, "update_rule": "sgd", "reg": 5e3,
                 "model_kwargs": {}},
 }
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def add_parser(sub) -> None:
+    """Register ``xnn train``."""
+    p = sub.add_parser("train", help="train a model and write a run directory",
+                       description="Train a model with the Solver and write config.json, history.json, "
+                                   "history.png, filters.png and model.npz into runs/<model>-<timestamp>/. "
+                                   "Defaults not given on the command line are per model (printed at start).")
+    p.add_argument("--model", choices=MODELS, default="cnn", help="cnn = ThreeLayerConvNet (default), "
+                   "fc = FullyConnectedNet, twolayer = TwoLayerNet, softmax = linear Softmax classifier")
+    p.add_argument("--device", choices=("cpu", "gpu", "auto"), default="cpu", help="where to train (default cpu)")
+    p.add_argument("--epochs", type=_positive_int, help="number of epochs")
+    p.add_argument("--batch-size", type=_positive_int, help="minibatch size")
+    p.add_argument("--lr", type=_positive_float, help="learning rate")
+    p.add_argument("--lr-decay", type=_positive_float, help="learning-rate factor applied after every epoch")
+    p.add_argument("--update-rule", help="name of an xnn.optim update rule (sgd, sgd_momentum, rmsprop, adam, ...)")
+    p.add_argument("--reg", type=float, help="L2 regularization strength")
+    p.add_argument("--data", choices=("sample", "cifar10"), default="sample",
+                   help="sample = the bundled 2000-image CIFAR-10 subset (default); cifar10 = a full "
+                        "cifar-10-batches-py directory")
+    p.add_argument("--data-dir", help="cifar-10-batches-py directory for --data cifar10 "
+                                      "(default: $XNN_DATA or the per-user cache)")
+    p.add_argument("--num-train", type=_positive_int, help="use only this many training images")
+    p.add_argument("--num-val", type=_positive_int, help="use only this many validation images")
+    p.add_argument("--out", default="runs", help="parent directory of the run directory (default runs/)")
+    p.add_argument("--seed", type=int, default=0, help="seed of NumPy's global RNG (init and minibatches)")
+    p.add_argument("--dtype", choices=("float32", "float64"), help="model parameter dtype (default float32)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no per-iteration Solver lines")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint_epoch_<n>.npz of an earlier "
+                   "run with the same options (the loss curve continues exactly)")
+    p.set_defaults(run=run)
 
 
 def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -60,52 +108,6 @@ def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("train: the softmax model trains with LinearClassifier.train (plain SGD, no decay); "
                          "--update-rule must be sgd and --lr-decay 1")
     return settings
-
-
-def make_run_dir(out: str | Path, model: str) -> Path:
-    """Create and return a new ``<out>/<model>-<timestamp>[-k]`` directory (never reuses one)."""
-    parent = Path(out)
-    parent.mkdir(parents=True, exist_ok=True)
-    stem = f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
-    for k in range(1000):
-        run = parent / (stem if k == 0 else f"{stem}-{k}")
-        try:
-            run.mkdir()
-            return run
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"train: could not create a new run directory under {parent}")
-
-
-def load_data(settings: dict[str, Any]) -> dict[str, np.ndarray]:
-    """X_train/y_train/X_val/y_val (float64 NCHW, mean-subtracted) for the chosen data source."""
-    from .data import get_CIFAR10_data, load_sample
-    if settings["data"] == "sample":
-        data = load_sample(settings["num_train"], settings["num_val"], 0)
-    else:
-        data = get_CIFAR10_data(settings["num_train"] or 49000, settings["num_val"] or 1000, 0,
-                                cifar10_dir=settings["data_dir"])
-    dtype = np.dtype(settings["dtype"])
-    return {k: data[k].astype(dtype) if k.startswith("X") else data[k]
-            for k in ("X_train", "y_train", "X_val", "y_val")}
-
-
-def build_model(settings: dict[str, Any], input_shape: tuple[int, ...]) -> Any:
-    """The model named by ``settings['model']`` on ``settings['device']``."""
-    from . import models
-    kw, dtype, device = settings["model_kwargs"], np.dtype(settings["dtype"]).type, settings["device"]
-    dim = int(np.prod(input_shape))
-    if settings["model"] == "cnn":
-        return models.ThreeLayerConvNet(input_dim=tuple(input_shape), reg=settings["reg"], dtype=dtype,
-                                        device=device, **kw)
-    if settings["model"] == "fc":
-        return models.FullyConnectedNet(input_dim=dim, reg=settings["reg"], dtype=dtype, device=device, **kw)
-    if settings["model"] == "twolayer":
-        model = models.TwoLayerNet(input_dim=dim, reg=settings["reg"], device=device, **kw)
-        xp = backend.namespace_for_device(device)
-        model.params = {k: xp.astype(v, getattr(xp, settings["dtype"])) for k, v in model.params.items()}
-        return model
-    return models.Softmax()
 
 
 def _accuracy(predict, X: Any, y: np.ndarray, batch: int = 500) -> float:
@@ -137,8 +139,8 @@ def train_softmax(model: Any, data: dict[str, np.ndarray], settings: dict[str, A
 
 def _latest_checkpoint_solver():
     """A Solver subclass that keeps only its newest epoch checkpoint on disk."""
-    from .checkpoint import checkpoint_path
-    from .solver import Solver
+    from ..solver import Solver
+    from ..training.checkpoint import checkpoint_path
 
     class LatestCheckpointSolver(Solver):
         def _save_checkpoint(self, bar: Any = None) -> None:
@@ -182,7 +184,7 @@ def train_with_solver(model: Any, data: dict[str, np.ndarray], settings: dict[st
 
 def write_filters(model: Any, settings: dict[str, Any], path: Path) -> str:
     """Draw the first layer into ``path``; returns a note saying what was written (or why not)."""
-    from .vis import first_layer_images, plot_filters
+    from ..vis import first_layer_images, plot_filters
     if settings["model"] == "cnn":
         plot_filters(model.params["W1"], path, title="First-layer conv filters")
         return f"wrote {path.name}: first-layer conv filters"
@@ -194,13 +196,15 @@ def write_filters(model: Any, settings: dict[str, Any], path: Path) -> str:
     return f"wrote {path.name}: {images.shape[0]} first-layer weight columns as images"
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, indent=2) + "\n")
+def run(args: argparse.Namespace) -> int:
+    """``xnn train``: :func:`run_train`, exit status 0."""
+    run_train(args)
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> Path:
     """Run ``xnn train`` with parsed ``args``; returns the run directory."""
-    from .vis import plot_history
+    from ..vis import plot_history
     settings = resolve_settings(args)
     np.random.seed(settings["seed"])
     data = load_data(settings)
@@ -208,7 +212,7 @@ def run_train(args: argparse.Namespace) -> Path:
     config = {**settings, "xnn_version": __version__, "numpy_version": np.__version__,
               "python_version": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "num_train_images": int(data["X_train"].shape[0]), "num_val_images": int(data["X_val"].shape[0])}
-    _write_json(run / "config.json", config)
+    write_json(run / "config.json", config)
     print(f"run directory: {run}")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items() if k != "model_kwargs")
           + f", model_kwargs={settings['model_kwargs']}")
@@ -224,7 +228,7 @@ def run_train(args: argparse.Namespace) -> Path:
         hist = train_with_solver(model, data, settings, progress, verbose=not args.quiet,
                                  checkpoint_name=str(run / "checkpoint"), resume=resume)
     hist["wall_time_s"] = round(time.perf_counter() - start, 3)
-    _write_json(run / "history.json", hist)
+    write_json(run / "history.json", hist)
     plot_history(hist, run / "history.png")
     note = write_filters(model, settings, run / "filters.png")
     model.save(run / "model.npz")

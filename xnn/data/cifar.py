@@ -1,53 +1,35 @@
-"""CIFAR-10 reading (cs231n ``data_utils`` contract), the default data directory and the bundled sample.
+"""CIFAR-10 reading and splitting with cs231n's ``data_utils`` contract.
 
 The official CIFAR-10 python files are pickles. They are read with a restricted unpickler
 (:class:`_CifarUnpickler`) that can only build the builtins and NumPy array types those files
 contain, so a tampered file cannot run code. Any file that is missing, truncated or not a
 CIFAR-10 batch raises an error that names the file and what is wrong with it.
-
-Directories: :func:`default_data_root` is ``$XNN_DATA`` when set, else a per-user cache
-directory (``~/.cache/xnn`` on Linux, ``~/Library/Caches/xnn`` on macOS,
-``%LOCALAPPDATA%\\xnn`` on Windows). The CIFAR-10 batches live in its ``cifar-10-batches-py``
-subdirectory, which is where :func:`xnn.data.download_cifar10` extracts them. ``$XNN_DATA`` may
-also point straight at a ``cifar-10-batches-py`` directory.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import sys
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from .data_download import CIFAR10_MD5, CIFAR10_URL, download_cifar10
+from .paths import TEST_FILE, TRAIN_FILES, default_cifar10_dir
 
 __all__ = [
-    "load_pickle",
-    "load_CIFAR_batch",
-    "load_CIFAR10",
-    "get_CIFAR10_data",
-    "load_sample",
-    "load_label_names",
-    "default_data_root",
-    "default_cifar10_dir",
-    "download_cifar10",
-    "CIFAR10_URL",
-    "CIFAR10_MD5",
     "CIFAR10_CLASSES",
-    "SAMPLE_FILE",
+    "get_CIFAR10_data",
+    "load_CIFAR10",
+    "load_CIFAR_batch",
+    "load_label_names",
+    "load_pickle",
+    "mean_subtract_nchw",
 ]
 
-BATCHES_DIRNAME = "cifar-10-batches-py"
-TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_FILE = "test_batch"
 IMAGE_VALUES = 3 * 32 * 32
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-SAMPLE_FILE = "cifar10_sample.npz"
 
 
 # --------------------------------------------------------------------------- unpickling
@@ -161,34 +143,8 @@ def load_label_names(ROOT: str | os.PathLike) -> list[str]:
     return [n.decode("latin1") if isinstance(n, bytes) else str(n) for n in names]
 
 
-# --------------------------------------------------------------------------- directories
-def default_data_root() -> Path:
-    """``$XNN_DATA`` if set, else the per-user cache directory for xnn (created on download)."""
-    env = os.environ.get("XNN_DATA")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "xnn"
-
-
-def default_cifar10_dir() -> Path:
-    """Where CIFAR-10 is read from by default: ``<data root>/cifar-10-batches-py``.
-
-    ``$XNN_DATA`` pointing straight at a directory holding ``data_batch_1`` is used as is.
-    """
-    root = default_data_root()
-    if (root / TRAIN_FILES[0]).is_file():
-        return root
-    return root / BATCHES_DIRNAME
-
-
 # --------------------------------------------------------------------------- splits
-def _mean_subtract_nchw(X_train: np.ndarray, X_val: np.ndarray, X_test: np.ndarray,
+def mean_subtract_nchw(X_train: np.ndarray, X_val: np.ndarray, X_test: np.ndarray,
                         subtract_mean: bool) -> list[np.ndarray]:
     """Subtract the train mean image (NHWC) from all three splits if asked, then make them contiguous NCHW."""
     if subtract_mean:
@@ -201,7 +157,7 @@ def _split(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, n
            num_validation: int, num_test: int, subtract_mean: bool) -> dict[str, np.ndarray]:
     """cs231n's split: first rows train, next rows val, first test rows; train-mean subtraction; NCHW."""
     stop = num_training + num_validation
-    X_train, X_val, X_test = _mean_subtract_nchw(Xtr[:num_training], Xtr[num_training:stop], Xte[:num_test],
+    X_train, X_val, X_test = mean_subtract_nchw(Xtr[:num_training], Xtr[num_training:stop], Xte[:num_test],
                                                  subtract_mean)
     return {"X_train": X_train, "y_train": ytr[:num_training], "X_val": X_val, "y_val": ytr[num_training:stop],
             "X_test": X_test, "y_test": yte[:num_test]}
@@ -236,36 +192,3 @@ def get_CIFAR10_data(num_training: int = 49000, num_validation: int = 1000, num_
     Xtr, ytr, Xte, yte = load_CIFAR10(root)
     _check_counts("get_CIFAR10_data", str(root), len(ytr), len(yte), num_training, num_validation, num_test)
     return _split(Xtr, ytr, Xte, yte, num_training, num_validation, num_test, subtract_mean)
-
-
-# --------------------------------------------------------------------------- bundled sample
-def _sample_path():
-    return resources.files("xnn.datasets").joinpath(SAMPLE_FILE)
-
-
-def load_sample(num_training: int | None = None, num_validation: int | None = None, num_test: int | None = None,
-                subtract_mean: bool = True) -> dict[str, Any]:
-    """The bundled real CIFAR-10 subset (Krizhevsky 2009), split like :func:`get_CIFAR10_data`.
-
-    The package ships 2000 training, 400 validation and 400 test images (see
-    ``xnn/datasets/README.md``); ``num_*`` take the first rows of each split (default: all).
-    Returns ``X_train (n, 3, 32, 32)`` float64 (mean image of the returned train split subtracted
-    when ``subtract_mean``), ``y_train (n,)`` int64, likewise ``X_val``/``y_val``/``X_test``/``y_test``,
-    and ``classes``, the ten class names.
-    """
-    with resources.as_file(_sample_path()) as path, np.load(path, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    out: dict[str, Any] = {}
-    nhwc = []
-    for split, count in (("train", num_training), ("val", num_validation), ("test", num_test)):
-        X, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
-        n = X.shape[0] if count is None else count
-        if isinstance(n, bool) or int(n) != n or not 0 <= n <= X.shape[0]:
-            raise ValueError(f"load_sample: the bundled sample holds {X.shape[0]} {split} images; "
-                             f"num_{'training' if split == 'train' else 'validation' if split == 'val' else 'test'} "
-                             f"must be 0..{X.shape[0]}, got {count!r}")
-        nhwc.append(X[:n].transpose(0, 2, 3, 1).astype(np.float64))
-        out[f"y_{split}"] = y[:n].astype(np.int64)
-    out["X_train"], out["X_val"], out["X_test"] = _mean_subtract_nchw(*nhwc, subtract_mean)
-    out["classes"] = [str(c) for c in arrays["classes"]]
-    return {k: out[k] for k in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "classes")}

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend, npz
+from .. import backend, npz
 
 __all__ = ["FORMAT", "checkpoint_path", "solver_state_arrays", "save_solver", "restore_solver"]
 

@@ -61,7 +61,7 @@ def _blas() -> dict[str, Any]:
 
 
 def _torch_info() -> dict[str, Any] | None:
-    from .bench_torch import import_torch
+    from .torch_side import import_torch
     torch = import_torch()
     if torch is None:
         return None
@@ -72,7 +72,7 @@ def _torch_info() -> dict[str, Any] | None:
 
 
 def _gpu_info() -> dict[str, Any] | None:
-    from . import backend
+    from .. import backend
     if not backend.gpu_available():
         return None
     import importlib
@@ -98,7 +98,7 @@ def _git_state() -> dict[str, Any] | None:
 
 def machine_info() -> dict[str, Any]:
     """CPU model, cores, NumPy + BLAS, torch, xnn and its git commit, the load (and the GPU when CuPy sees one)."""
-    from . import __version__
+    from .. import __version__
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux

@@ -14,14 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..gradient_check import rel_error
+
 __all__ = ["rel_error", "scaled_error", "kernels_env", "gpu_sync", "with_kernels", "time_paths"]
-
-
-def rel_error(x: Any, y: Any) -> float:
-    """The notebooks' relative error ``max |x - y| / max(1e-8, |x| + |y|)``, in float64 on the host."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
 def scaled_error(x: Any, y: Any) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .bench_cases import LEARNING_RATE, TRAIN_PARAMS, Case, Prepared
+from .cases import LEARNING_RATE, TRAIN_PARAMS, Case, Prepared
 
 __all__ = ["import_torch", "torch_device", "torch_sync", "configure_cuda", "cuda_settings", "set_threads", "prepare_torch", "to_host"]
 

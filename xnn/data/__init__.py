@@ -1,0 +1,39 @@
+"""CIFAR-10 data: cs231n's ``data_utils`` functions, a safe downloader and the bundled sample.
+
+* :mod:`xnn.data.cifar`: ``load_pickle``, ``load_CIFAR_batch``, ``load_CIFAR10``,
+  ``get_CIFAR10_data`` (plus a ``cifar10_dir=`` argument), ``load_label_names``;
+* :mod:`xnn.data.paths`: ``default_data_root`` (``$XNN_DATA`` or a per-user cache) and
+  ``default_cifar10_dir``;
+* :mod:`xnn.data.download`: ``download_cifar10`` (md5-checked, resumable, safe extraction);
+* :mod:`xnn.data.sample`: ``load_sample``, the real CIFAR-10 subset shipped in the package.
+"""
+
+from __future__ import annotations
+
+from .cifar import (
+    CIFAR10_CLASSES,
+    get_CIFAR10_data,
+    load_CIFAR10,
+    load_CIFAR_batch,
+    load_label_names,
+    load_pickle,
+)
+from .download import CIFAR10_MD5, CIFAR10_URL, download_cifar10
+from .paths import default_cifar10_dir, default_data_root
+from .sample import SAMPLE_FILE, load_sample
+
+__all__ = [
+    "load_pickle",
+    "load_CIFAR_batch",
+    "load_CIFAR10",
+    "get_CIFAR10_data",
+    "load_sample",
+    "load_label_names",
+    "default_data_root",
+    "default_cifar10_dir",
+    "download_cifar10",
+    "CIFAR10_URL",
+    "CIFAR10_MD5",
+    "CIFAR10_CLASSES",
+    "SAMPLE_FILE",
+]

@@ -1,0 +1,49 @@
+"""The real CIFAR-10 subset bundled with xnn (2000 train / 400 val / 400 test images).
+
+``xnn/data/README.md`` says where the images come from and how the file is built.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from .cifar import mean_subtract_nchw
+
+__all__ = ["SAMPLE_FILE", "load_sample"]
+
+SAMPLE_FILE = "cifar10_sample.npz"
+
+
+def _sample_path():
+    return resources.files("xnn.data").joinpath(SAMPLE_FILE)
+
+
+def load_sample(num_training: int | None = None, num_validation: int | None = None, num_test: int | None = None,
+                subtract_mean: bool = True) -> dict[str, Any]:
+    """The bundled real CIFAR-10 subset (Krizhevsky 2009), split like :func:`get_CIFAR10_data`.
+
+    The package ships 2000 training, 400 validation and 400 test images (see
+    ``xnn/data/README.md``); ``num_*`` take the first rows of each split (default: all).
+    Returns ``X_train (n, 3, 32, 32)`` float64 (mean image of the returned train split subtracted
+    when ``subtract_mean``), ``y_train (n,)`` int64, likewise ``X_val``/``y_val``/``X_test``/``y_test``,
+    and ``classes``, the ten class names.
+    """
+    with resources.as_file(_sample_path()) as path, np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    out: dict[str, Any] = {}
+    nhwc = []
+    for split, count in (("train", num_training), ("val", num_validation), ("test", num_test)):
+        X, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
+        n = X.shape[0] if count is None else count
+        if isinstance(n, bool) or int(n) != n or not 0 <= n <= X.shape[0]:
+            raise ValueError(f"load_sample: the bundled sample holds {X.shape[0]} {split} images; "
+                             f"num_{'training' if split == 'train' else 'validation' if split == 'val' else 'test'} "
+                             f"must be 0..{X.shape[0]}, got {count!r}")
+        nhwc.append(X[:n].transpose(0, 2, 3, 1).astype(np.float64))
+        out[f"y_{split}"] = y[:n].astype(np.int64)
+    out["X_train"], out["X_val"], out["X_test"] = mean_subtract_nchw(*nhwc, subtract_mean)
+    out["classes"] = [str(c) for c in arrays["classes"]]
+    return {k: out[k] for k in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test", "classes")}
