@@ -202,7 +202,7 @@ class FakeKernel:
             self._run((grid[0], grid[1], block[0]), (-1, -1, -1), holders, codes)
         else:
             self._run_one_thread_at_a_time(holders, codes, outputs)
-        for a, body in outputs:
+        for _, body in outputs:
             assert not _is_garbage(body).any(), f"{self.expr} left output elements unwritten"
         for a, buf, _ in buffers:
             guards = np.concatenate([buf[:_GUARD], buf[_GUARD + a.size:]])

@@ -21,8 +21,8 @@ from xnn.bench import timing as bench_timing
 ROOT = Path(__file__).resolve().parents[1]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 ROW_KEYS = {"case", "label", "op", "dtype", "device", "shapes", "ms", "ms_min", "ratio_fast_torch",
-            "ratio_generic_fast", "flops", "gflops", "errors", "max_rel_err", "errors_elementwise", "peak_mem_bytes", "im2col_bytes",
-            "target", "repeat", "warmup"}
+            "ratio_generic_fast", "flops", "gflops", "errors", "max_rel_err", "errors_elementwise", "peak_mem_bytes",
+            "im2col_bytes", "target", "repeat", "warmup"}
 EXPECTED_OPS = {"convA": ["fwd", "bwd", "fwd+bwd"], "convB": ["fwd", "bwd", "fwd+bwd"],
                 "pool": ["fwd", "bwd", "fwd+bwd"], "train": ["step"]}
 

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from xnn import backend, cli, models
-from xnn.cli import info as cli_info
-from xnn.training import runs
 from xnn.data import load_sample
+from xnn.training import runs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TINY = ["--num-train", "60", "--num-val", "20", "--epochs", "2", "--batch-size", "20", "--no-progress", "--quiet"]

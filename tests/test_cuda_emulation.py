@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cuda_cases import (
+    CONV_CASES,
+    POOL_CASES,
+    col2im_ref,
+    conv_case_id,
+    im2col_ref,
+    maxpool_backward_ref,
+    maxpool_forward_ref,
+    pool_case_id,
+    pool_input,
+)
+from cuda_emulator import emulated, emulator  # noqa: F401  (fixtures)
 
 import xnn.kernels.cuda as cuda
-from cuda_cases import (CONV_CASES, POOL_CASES, col2im_ref, conv_case_id, im2col_ref, maxpool_backward_ref,
-                        maxpool_forward_ref, pool_case_id, pool_input)
-from cuda_emulator import emulated, emulator  # noqa: F401  (fixtures)
 from xnn.kernels.cuda import loader
-
 
 DTYPES = [np.float32, np.float64]
 

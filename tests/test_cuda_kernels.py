@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from cuda_cases import (CONV_CASES, POOL_CASES, conv_case_id, maxpool_forward_ref, pool_case_id,
-                        pool_input)
+from cuda_cases import CONV_CASES, POOL_CASES, conv_case_id, maxpool_forward_ref, pool_case_id, pool_input
 
 pytestmark = pytest.mark.gpu
 

@@ -7,12 +7,17 @@ import re
 
 import numpy as np
 import pytest
+from helpers import assert_namespace
 
 from xnn import backend
-from xnn.gradient_check import (eval_numerical_gradient, eval_numerical_gradient_array,
-                                eval_numerical_gradient_blobs, eval_numerical_gradient_net,
-                                grad_check_sparse, rel_error)
-from helpers import assert_namespace
+from xnn.gradient_check import (
+    eval_numerical_gradient,
+    eval_numerical_gradient_array,
+    eval_numerical_gradient_blobs,
+    eval_numerical_gradient_net,
+    grad_check_sparse,
+    rel_error,
+)
 
 
 def _cubic(xp):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import array_api_compat.numpy as np_xp
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, numeric_grad, rel_error
+
 from xnn.backend import to_numpy
 from xnn.layers.affine import affine_backward, affine_forward, relu_backward, relu_forward
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, numeric_grad, rel_error
+
 from xnn.backend import to_numpy
-from xnn.layers.dropout import apply_dropout, _dropout_mask, dropout_backward, dropout_forward
+from xnn.layers.dropout import _dropout_mask, apply_dropout, dropout_backward, dropout_forward
 
 
 def _cs231n_mask(shape, p, seed):

@@ -7,8 +7,8 @@ import math
 import array_api_compat.numpy as np_xp
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, numeric_grad, rel_error
+
 from xnn.backend import to_numpy
 from xnn.layers.losses import softmax_loss, svm_loss
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 import array_api_compat.numpy as np_xp
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, numeric_grad, rel_error
+
 from xnn.backend import to_numpy
-from xnn.layers.norms import (batchnorm_backward, batchnorm_backward_alt, batchnorm_forward, layernorm_backward,
-                              layernorm_forward)
-from xnn.layers.spatial_norms import (spatial_batchnorm_backward, spatial_batchnorm_forward,
-                                      spatial_groupnorm_backward, spatial_groupnorm_forward)
+from xnn.layers.norms import (
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
+from xnn.layers.spatial_norms import (
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+)
 
 
 def _bn(xp, x, g, b, param):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import assert_namespace, numeric_grad, rel_error
 
 from xnn import backend
 from xnn.layers import sandwich as sw
-from helpers import assert_namespace, numeric_grad, rel_error
 
 CONV = {"stride": 1, "pad": 1}
 POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}

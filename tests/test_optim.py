@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from helpers import assert_namespace, rel_error
 
 from xnn import backend, optim
-from helpers import assert_namespace, rel_error
 
 RULES = ["sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad"]
 
@@ -141,7 +141,7 @@ def test_rule_matches_formula_on_every_backend(rule, xp, rng):
 def test_backend_parity_two_steps(rule, xp, rng):
     w, dw1, dw2 = (rng.standard_normal((2, 3)) for _ in range(3))
     results = []
-    for ns, conv in ((np, np.asarray), (xp, xp.asarray)):
+    for conv in (np.asarray, xp.asarray):
         cur, config = conv(w.copy()), None
         for dw in (dw1, dw2):
             cur, config = getattr(optim, rule)(cur, conv(dw), config)

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xnn.training import checkpoint
 from xnn.npz import load as read_npz
 from xnn.npz import save_atomic as write_npz_atomic
+from xnn.training import checkpoint
 
 SCRIPT = Path(__file__).with_name("reliability_train_run.py")
 EPOCHS = 6

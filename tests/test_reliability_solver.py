@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from test_solver import LinearSoftmax, _data
 
-from xnn.training import checkpoint
 from xnn.solver import Solver
+from xnn.training import checkpoint
 
 
 class NaNModel(LinearSoftmax):
@@ -63,7 +63,8 @@ def test_nonfinite_at_the_first_step(rng):
     ({"y_train": "float"}, TypeError, r"^Solver: y_train must hold integer class labels, got dtype float64"),
     ({"y_val": "negative"}, ValueError, r"^Solver: y_val holds a negative label \(-1\)"),
     ({"y_train": "2d"}, ValueError, r"^Solver: y_train must be 1-D \(N,\) class labels, got shape \(50, 1\)"),
-    ({"X_train": "nan"}, ValueError, r"^Solver: X_train holds NaN or inf values \(in rows 0..49 of X_train \(50, 4\)\)"),
+    ({"X_train": "nan"}, ValueError,
+     r"^Solver: X_train holds NaN or inf values \(in rows 0..49 of X_train \(50, 4\)\)"),
     ({"X_val": "features"}, ValueError, r"^Solver: X_train samples are \(4,\) but X_val samples are \(3,\)"),
     ({"X_train": "1d"}, ValueError, r"^Solver: X_train must be \(N, ...\) with at least 2 dimensions"),
 ])

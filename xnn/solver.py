@@ -143,7 +143,7 @@ class Solver:
         A non-finite loss goes to :func:`xnn.training.guards.nonfinite_loss` before the update.
         """
         num_train = self.X_train.shape[0]
-        batch_mask = np.random.choice(num_train, self.batch_size)
+        batch_mask = np.random.choice(num_train, self.batch_size)  # noqa: NPY002  (cs231n's RNG consumption)
         X_batch = self._on_device(backend.gather_rows(self.X_train, batch_mask))
         y_batch = self._on_device(backend.gather_rows(self.y_train, batch_mask))
         loss, grads = self.model.loss(X_batch, y_batch)
@@ -165,7 +165,7 @@ class Solver:
         """
         N = X.shape[0]
         if num_samples is not None and N > num_samples:
-            mask = np.random.choice(N, num_samples)
+            mask = np.random.choice(N, num_samples)  # noqa: NPY002
             N = num_samples
             X, y = backend.gather_rows(X, mask), backend.gather_rows(y, mask)
         num_batches = N // batch_size + (1 if N % batch_size != 0 else 0)

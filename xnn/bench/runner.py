@@ -130,7 +130,8 @@ def _row(case: Case, op: str, dtype: str, device: str, runs: dict, settings: dic
 
 def _sum_row(fwd: dict, bwd: dict, case: Case) -> dict:
     """The ``fwd+bwd`` row: sums of the fwd and bwd medians, the larger errors."""
-    add = (lambda a, b: a + b if a is not None and b is not None else None)
+    def add(a: float | None, b: float | None) -> float | None:
+        return a + b if a is not None and b is not None else None
     row = {**fwd, "op": "fwd+bwd", "peak_mem_bytes": None, "im2col_bytes": None}
     row["ms"] = {p: add(fwd["ms"][p], bwd["ms"][p]) for p in PATHS}
     row["ms_min"] = {p: add(fwd["ms_min"][p], bwd["ms_min"][p]) for p in PATHS}

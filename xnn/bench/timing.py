@@ -73,7 +73,8 @@ def time_paths(fns: dict[str, tuple[Callable[[], Any], Callable[[], None]]], war
     """path -> (median, min) seconds of ``repeat`` timed runs of each ``(fn, sync)``.
 
     One path after the other: its ``warmup`` untimed runs, then its timed runs, with the garbage
-    collector off; ``sync`` runs before and after each timed run (inside the timing only after). (Alternating the paths run by run was tried and rejected: on a 2-core machine
+    collector off; ``sync`` runs before and after each timed run (inside the timing only after).
+    (Alternating the paths run by run was tried and rejected: on a 2-core machine
     the spinning worker threads of one library's pool (OpenBLAS, OpenMP) slow the other's next
     call, which doubled the torch times.)
     """

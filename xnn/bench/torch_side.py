@@ -20,7 +20,8 @@ import numpy as np
 
 from .cases import LEARNING_RATE, TRAIN_PARAMS, Case, Prepared
 
-__all__ = ["import_torch", "torch_device", "torch_sync", "configure_cuda", "cuda_settings", "set_threads", "prepare_torch", "to_host"]
+__all__ = ["configure_cuda", "cuda_settings", "import_torch", "prepare_torch", "set_threads", "to_host", "torch_device",
+           "torch_sync"]
 
 
 def import_torch():

@@ -12,12 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..optim import (
-    adagrad,
     adam_rule,
-    sgd,
-    sgd_momentum,
     rmsprop_rule,
-    sgd_nesterov_momentum,
 )
 
 #: The update rules a ``Solver(update_rule=<name>)`` of this flavor may name.

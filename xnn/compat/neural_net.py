@@ -20,7 +20,7 @@ __all__ = ["TwoLayerNet"]
 
 
 class TwoLayerNet:
-    """input - affine - relu - affine - softmax, with ``params`` ``W1 (D, H)``, ``b1 (H,)``, ``W2 (H, C)``, ``b2 (C,)``."""
+    """input - affine - relu - affine - softmax; ``params`` ``W1 (D, H)``, ``b1 (H,)``, ``W2 (H, C)``, ``b2 (C,)``."""
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int, std: float = 1e-4) -> None:
         self.params = {
@@ -60,7 +60,7 @@ class TwoLayerNet:
         iterations_per_epoch = max(num_train / batch_size, 1)
         history: dict[str, list[float]] = {"loss_history": [], "train_acc_history": [], "val_acc_history": []}
         for it in range(num_iters):
-            idx = np.random.choice(num_train, batch_size)
+            idx = np.random.choice(num_train, batch_size)  # noqa: NPY002  (the course's minibatch draw)
             X_batch, y_batch = X[idx], y[idx]
             loss, grads = self.loss(X_batch, y=y_batch, reg=reg)
             history["loss_history"].append(loss)

@@ -16,11 +16,11 @@ from ..validation import (
 from .norms import (
     NormCache,
     batchnorm_rows,
+    check_norm_cache,
+    norm_eps,
     normalize,
     normalize_backward,
     scale_shift_grads,
-    check_norm_cache,
-    norm_eps,
 )
 
 __all__ = ["spatial_batchnorm_forward", "spatial_batchnorm_backward",

@@ -91,7 +91,7 @@ def _hyper_arrays(solver: Any) -> dict[str, np.ndarray]:
 
 
 def _rng_arrays() -> dict[str, np.ndarray]:
-    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)  # noqa: NPY002  (the state the Solver draws from)
     return {"rng.name": np.asarray(name), "rng.keys": np.asarray(keys), "rng.pos": np.asarray(pos),
             "rng.has_gauss": np.asarray(has_gauss), "rng.cached_gaussian": np.asarray(cached)}
 
@@ -196,6 +196,6 @@ def restore_solver(solver: Any, path: str | os.PathLike, restore_rng: bool = Tru
     solver.best_params = {k: backend.to_device(v, device) for k, v in _strip(arrays, "best_param.").items()}
     solver.iteration = int(arrays["iteration"])
     if restore_rng:
-        np.random.set_state((str(arrays["rng.name"]), arrays["rng.keys"], int(arrays["rng.pos"]),
+        np.random.set_state((str(arrays["rng.name"]), arrays["rng.keys"], int(arrays["rng.pos"]),  # noqa: NPY002
                              int(arrays["rng.has_gauss"]), float(arrays["rng.cached_gaussian"])))
     return arrays

@@ -37,8 +37,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .. import generic
-from ..geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
 from ..generic import col2im
+from ..geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
 from .buffers import buffer_pool
 
 __all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",
@@ -99,7 +99,8 @@ def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, i
         return generic.maxpool_backward(dout, argmax, x_shape, pool_height, pool_width, stride)
     Ho, Wo = dout.shape[2], dout.shape[3]
     tiling = pool_height == pool_width == stride and Ho * stride == x_shape[2] and Wo * stride == x_shape[3]
-    dx = (buffer_pool.empty if tiling else buffer_pool.zeros)(tuple(x_shape), dout.dtype)  # tiles: every element written
+    # Tiling windows write every element of dx, so only overlapping or cropped ones need zeros.
+    dx = (buffer_pool.empty if tiling else buffer_pool.zeros)(tuple(x_shape), dout.dtype)
     mask = np.empty(dout.shape, dtype=bool)
     overlapping = stride < pool_height or stride < pool_width
     routed = np.empty_like(dout) if overlapping else None
