@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..optim import (
-    adam_rule,
-    rmsprop_rule,
-)
+from ..optim import adagrad, adam_rule, rmsprop_rule, sgd, sgd_momentum, sgd_nesterov_momentum
 
 #: The update rules a ``Solver(update_rule=<name>)`` of this flavor may name.
 UPDATE_RULES = ("sgd", "sgd_momentum", "sgd_nesterov_momentum", "rmsprop", "adam", "adagrad")
 
-__all__ = [*UPDATE_RULES, "UPDATE_RULES"]
+__all__ = ["UPDATE_RULES", "adagrad", "adam", "rmsprop", "sgd", "sgd_momentum", "sgd_nesterov_momentum"]
 
 Array = Any
 Config = dict[str, Any]

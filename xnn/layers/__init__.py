@@ -18,47 +18,47 @@ from __future__ import annotations
 
 from .affine import affine_backward, affine_forward, relu_backward, relu_forward
 from .conv_fast import (
-                        conv_backward_fast,
-                        conv_backward_im2col,
-                        conv_backward_params,
-                        conv_backward_strides,
-                        conv_forward_fast,
-                        conv_forward_im2col,
-                        conv_forward_strides,
+    conv_backward_fast,
+    conv_backward_im2col,
+    conv_backward_params,
+    conv_backward_strides,
+    conv_forward_fast,
+    conv_forward_im2col,
+    conv_forward_strides,
 )
 from .conv_naive import conv_backward_naive, conv_forward_naive
 from .dropout import dropout_backward, dropout_forward
 from .losses import one_hot, softmax_loss, svm_loss
 from .norms import batchnorm_backward, batchnorm_backward_alt, batchnorm_forward, layernorm_backward, layernorm_forward
 from .pool import (
-                        max_pool_backward_fast,
-                        max_pool_backward_im2col,
-                        max_pool_backward_naive,
-                        max_pool_backward_reshape,
-                        max_pool_forward_fast,
-                        max_pool_forward_im2col,
-                        max_pool_forward_naive,
-                        max_pool_forward_reshape,
+    max_pool_backward_fast,
+    max_pool_backward_im2col,
+    max_pool_backward_naive,
+    max_pool_backward_reshape,
+    max_pool_forward_fast,
+    max_pool_forward_im2col,
+    max_pool_forward_naive,
+    max_pool_forward_reshape,
 )
 from .sandwich import (
-                        affine_bn_relu_backward,
-                        affine_bn_relu_forward,
-                        affine_ln_relu_backward,
-                        affine_ln_relu_forward,
-                        affine_relu_backward,
-                        affine_relu_forward,
-                        conv_bn_relu_backward,
-                        conv_bn_relu_forward,
-                        conv_relu_backward,
-                        conv_relu_forward,
-                        conv_relu_pool_backward,
-                        conv_relu_pool_forward,
+    affine_bn_relu_backward,
+    affine_bn_relu_forward,
+    affine_ln_relu_backward,
+    affine_ln_relu_forward,
+    affine_relu_backward,
+    affine_relu_forward,
+    conv_bn_relu_backward,
+    conv_bn_relu_forward,
+    conv_relu_backward,
+    conv_relu_forward,
+    conv_relu_pool_backward,
+    conv_relu_pool_forward,
 )
 from .spatial_norms import (
-                        spatial_batchnorm_backward,
-                        spatial_batchnorm_forward,
-                        spatial_groupnorm_backward,
-                        spatial_groupnorm_forward,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
 )
 
 #: cs231n ``layers.py``.

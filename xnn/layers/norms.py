@@ -208,6 +208,14 @@ def batchnorm_forward(x: Array, gamma: Array, beta: Array,
     return batchnorm_rows("batchnorm_forward", x, gamma, beta, bn_param)
 
 
+def _backward(fn: str, made_by: str, dout: Array, cache: NormCache, through_normalize) -> tuple[Array, Array, Array]:
+    """``(dx, dgamma, dbeta)`` of a norm layer on ``(N, D)`` data; ``through_normalize`` is the
+    gradient through ``xhat`` (:func:`normalize_backward` or the graph walk)."""
+    xp = _check_dout(fn, dout, cache, made_by)
+    dxhat, dgamma, dbeta = scale_shift_grads(xp, dout, cache, (0,))  # gamma, beta are per feature
+    return through_normalize(xp, dxhat, cache), dgamma, dbeta
+
+
 def batchnorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Array]:
     """Batchnorm backward pass, node by node through the computation graph.
 
@@ -218,24 +226,13 @@ def batchnorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Arr
     Returns:
         ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
     """
-    xp = _check_dout("batchnorm_backward", dout, cache, "batchnorm_forward")
-    dxhat, dgamma, dbeta = scale_shift_grads(xp, dout, cache, (0,))
-    return _normalize_backward_graph(xp, dxhat, cache), dgamma, dbeta
+    return _backward("batchnorm_backward", "batchnorm_forward", dout, cache, _normalize_backward_graph)
 
 
 def batchnorm_backward_alt(dout: Array, cache: NormCache) -> tuple[Array, Array, Array]:
-    """Batchnorm backward pass in closed form; same cache and results as :func:`batchnorm_backward`.
-
-    Args:
-        dout: ``(N, D)`` upstream gradient.
-        cache: from :func:`batchnorm_forward`.
-
-    Returns:
-        ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
-    """
-    xp = _check_dout("batchnorm_backward_alt", dout, cache, "batchnorm_forward")
-    dxhat, dgamma, dbeta = scale_shift_grads(xp, dout, cache, (0,))
-    return normalize_backward(xp, dxhat, cache), dgamma, dbeta
+    """Batchnorm backward pass in closed form: the arguments, cache and results of
+    :func:`batchnorm_backward`, with fewer operations."""
+    return _backward("batchnorm_backward_alt", "batchnorm_forward", dout, cache, normalize_backward)
 
 
 # --------------------------------------------------------------------------- layernorm
@@ -263,15 +260,6 @@ def layernorm_forward(x: Array, gamma: Array, beta: Array,
 
 
 def layernorm_backward(dout: Array, cache: NormCache) -> tuple[Array, Array, Array]:
-    """Layernorm backward pass.
-
-    Args:
-        dout: ``(N, D)`` upstream gradient.
-        cache: from :func:`layernorm_forward`.
-
-    Returns:
-        ``(dx, dgamma, dbeta)`` of shapes ``(N, D)``, ``(D,)``, ``(D,)``.
-    """
-    xp = _check_dout("layernorm_backward", dout, cache, "layernorm_forward")
-    dxhat, dgamma, dbeta = scale_shift_grads(xp, dout, cache, (0,))
-    return normalize_backward(xp, dxhat, cache), dgamma, dbeta
+    """Layernorm backward pass: ``dout`` ``(N, D)`` and the cache of :func:`layernorm_forward` give
+    ``(dx, dgamma, dbeta)`` shaped ``(N, D)``, ``(D,)``, ``(D,)``."""
+    return _backward("layernorm_backward", "layernorm_forward", dout, cache, normalize_backward)

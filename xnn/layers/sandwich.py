@@ -37,6 +37,24 @@ Array = Any
 Param = MutableMapping[str, Any]
 
 
+def _linear_norm_relu(linear, norm, x: Array, w: Array, b: Array, gamma: Array, beta: Array,
+                      linear_args: tuple, norm_param: Param) -> tuple[Array, tuple[Any, Any, Any]]:
+    """``relu(norm(linear(x, w, b, *linear_args), gamma, beta, norm_param))`` and the three caches."""
+    a, linear_cache = linear(x, w, b, *linear_args)
+    an, norm_cache = norm(a, gamma, beta, norm_param)
+    out, relu_cache = relu_forward(an)
+    return out, (linear_cache, norm_cache, relu_cache)
+
+
+def _linear_norm_relu_backward(fn: str, made_by: str, linear_backward, norm_backward, dout: Array,
+                               cache: Any) -> tuple[Array, Array, Array, Array, Array]:
+    """Backward of :func:`_linear_norm_relu`: ``(dx, dw, db, dgamma, dbeta)``."""
+    linear_cache, norm_cache, relu_cache = unpack_cache(fn, cache, 3, made_by)
+    da, dgamma, dbeta = norm_backward(relu_backward(dout, relu_cache), norm_cache)
+    dx, dw, db = linear_backward(da, linear_cache)
+    return dx, dw, db, dgamma, dbeta
+
+
 # --------------------------------------------------------------------------- fully connected
 def affine_relu_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple[Any, Any]]:
     """Affine then ReLU.
@@ -72,21 +90,15 @@ def affine_bn_relu_forward(x: Array, w: Array, b: Array, gamma: Array, beta: Arr
     Returns:
         ``out`` ``(N, M)`` and ``cache = (fc_cache, bn_cache, relu_cache)``.
     """
-    a, fc_cache = affine_forward(x, w, b)
-    an, bn_cache = batchnorm_forward(a, gamma, beta, bn_param)
-    out, relu_cache = relu_forward(an)
-    return out, (fc_cache, bn_cache, relu_cache)
+    return _linear_norm_relu(affine_forward, batchnorm_forward, x, w, b, gamma, beta, (), bn_param)
 
 
 def affine_bn_relu_backward(dout: Array, cache: tuple[Any, Any, Any]
                             ) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of :func:`affine_bn_relu_forward`: ``dout`` ``(N, M)`` ->
     ``(dx, dw, db, dgamma, dbeta)`` shaped like ``x``, ``w``, ``b``, ``gamma``, ``beta``."""
-    fc_cache, bn_cache, relu_cache = unpack_cache("affine_bn_relu_backward", cache, 3, "affine_bn_relu_forward")
-    dan = relu_backward(dout, relu_cache)
-    da, dgamma, dbeta = batchnorm_backward_alt(dan, bn_cache)
-    dx, dw, db = affine_backward(da, fc_cache)
-    return dx, dw, db, dgamma, dbeta
+    return _linear_norm_relu_backward("affine_bn_relu_backward", "affine_bn_relu_forward", affine_backward,
+                                      batchnorm_backward_alt, dout, cache)
 
 
 def affine_ln_relu_forward(x: Array, w: Array, b: Array, gamma: Array, beta: Array,
@@ -100,21 +112,15 @@ def affine_ln_relu_forward(x: Array, w: Array, b: Array, gamma: Array, beta: Arr
     Returns:
         ``out`` ``(N, M)`` and ``cache = (fc_cache, ln_cache, relu_cache)``.
     """
-    a, fc_cache = affine_forward(x, w, b)
-    an, ln_cache = layernorm_forward(a, gamma, beta, ln_param)
-    out, relu_cache = relu_forward(an)
-    return out, (fc_cache, ln_cache, relu_cache)
+    return _linear_norm_relu(affine_forward, layernorm_forward, x, w, b, gamma, beta, (), ln_param)
 
 
 def affine_ln_relu_backward(dout: Array, cache: tuple[Any, Any, Any]
                             ) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of :func:`affine_ln_relu_forward`: ``dout`` ``(N, M)`` ->
     ``(dx, dw, db, dgamma, dbeta)``."""
-    fc_cache, ln_cache, relu_cache = unpack_cache("affine_ln_relu_backward", cache, 3, "affine_ln_relu_forward")
-    dan = relu_backward(dout, relu_cache)
-    da, dgamma, dbeta = layernorm_backward(dan, ln_cache)
-    dx, dw, db = affine_backward(da, fc_cache)
-    return dx, dw, db, dgamma, dbeta
+    return _linear_norm_relu_backward("affine_ln_relu_backward", "affine_ln_relu_forward", affine_backward,
+                                      layernorm_backward, dout, cache)
 
 
 # --------------------------------------------------------------------------- convolutional
@@ -151,21 +157,16 @@ def conv_bn_relu_forward(x: Array, w: Array, b: Array, gamma: Array, beta: Array
     Returns:
         ``out`` ``(N, F, H', W')`` and ``cache = (conv_cache, bn_cache, relu_cache)``.
     """
-    a, conv_cache = conv_forward_fast(x, w, b, conv_param)
-    an, bn_cache = spatial_batchnorm_forward(a, gamma, beta, bn_param)
-    out, relu_cache = relu_forward(an)
-    return out, (conv_cache, bn_cache, relu_cache)
+    return _linear_norm_relu(conv_forward_fast, spatial_batchnorm_forward, x, w, b, gamma, beta, (conv_param,),
+                             bn_param)
 
 
 def conv_bn_relu_backward(dout: Array, cache: tuple[Any, Any, Any]
                           ) -> tuple[Array, Array, Array, Array, Array]:
     """Backward of :func:`conv_bn_relu_forward`: ``dout`` ``(N, F, H', W')`` ->
     ``(dx, dw, db, dgamma, dbeta)``."""
-    conv_cache, bn_cache, relu_cache = unpack_cache("conv_bn_relu_backward", cache, 3, "conv_bn_relu_forward")
-    dan = relu_backward(dout, relu_cache)
-    da, dgamma, dbeta = spatial_batchnorm_backward(dan, bn_cache)
-    dx, dw, db = conv_backward_fast(da, conv_cache)
-    return dx, dw, db, dgamma, dbeta
+    return _linear_norm_relu_backward("conv_bn_relu_backward", "conv_bn_relu_forward", conv_backward_fast,
+                                      spatial_batchnorm_backward, dout, cache)
 
 
 def conv_relu_pool_forward(x: Array, w: Array, b: Array, conv_param: Param,

@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend, npz, validation
+from .. import backend, layers, npz, validation
 
 __all__ = [
     "check_model_input",
+    "affine_relu_affine_softmax",
     "check_init_scalars",
     "ModelBase",
     "l2_penalty",
@@ -58,6 +59,23 @@ def add_weight_decay(model: Any, data_loss: float, grads: dict[str, Any]) -> tup
         for k in names:
             grads[k] = grads[k] + model.reg * model.params[k]
     return loss, grads
+
+
+def affine_relu_affine_softmax(X: Any, y: Any, W1: Any, b1: Any, W2: Any, b2: Any) -> Any:
+    """affine - relu - affine - softmax: the two-layer head of TwoLayerNet and ThreeLayerConvNet.
+
+    ``X`` ``(N, D)`` (or ``(N, d1, ...)``, flattened), ``W1 (D, H)``, ``b1 (H,)``, ``W2 (H, C)``,
+    ``b2 (C,)``. Returns the scores ``(N, C)`` when ``y`` is None, else ``(data_loss, dX, (dW1, db1,
+    dW2, db2))``: the mean softmax loss (no regularization) and the gradients, ``dX`` shaped like X.
+    """
+    hidden, cache1 = layers.affine_relu_forward(X, W1, b1)
+    scores, cache2 = layers.affine_forward(hidden, W2, b2)
+    if y is None:
+        return scores
+    data_loss, dscores = layers.softmax_loss(scores, y)
+    dhidden, dW2, db2 = layers.affine_backward(dscores, cache2)
+    dX, dW1, db1 = layers.affine_relu_backward(dhidden, cache1)
+    return data_loss, dX, (dW1, db1, dW2, db2)
 
 
 def check_init_scalars(fn: str, weight_scale: Any, reg: Any) -> None:

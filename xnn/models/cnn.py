@@ -7,18 +7,12 @@ from typing import Any
 import numpy as np
 
 from .. import layers, validation
-from .base import (
-    ModelBase,
-    add_weight_decay,
-    check_init_scalars,
-    check_model_input,
-    host_weight,
-)
+from . import base
 
 __all__ = ["ThreeLayerConvNet"]
 
 
-class ThreeLayerConvNet(ModelBase):
+class ThreeLayerConvNet(base.ModelBase):
     """A three-layer convolutional network on NCHW images.
 
     The convolution has stride 1 and zero padding ``(filter_size - 1) // 2`` (odd filter sizes
@@ -41,7 +35,7 @@ class ThreeLayerConvNet(ModelBase):
         fs = validation.check_positive_int(fn, "filter_size", filter_size)
         hidden = validation.check_positive_int(fn, "hidden_dim", hidden_dim)
         classes = validation.check_positive_int(fn, "num_classes", num_classes)
-        check_init_scalars(fn, weight_scale, reg)
+        base.check_init_scalars(fn, weight_scale, reg)
         self.input_dim = (C, H, W)
         self.filter_size = fs
         self.reg = reg
@@ -54,11 +48,11 @@ class ThreeLayerConvNet(ModelBase):
                              "the 2x2 pool needs at least 2x2")
         pooled = F * (conv_h // 2) * (conv_w // 2)
         self.params = {
-            "W1": host_weight(weight_scale, F, C, fs, fs),
+            "W1": base.host_weight(weight_scale, F, C, fs, fs),
             "b1": np.zeros(F),
-            "W2": host_weight(weight_scale, pooled, hidden),
+            "W2": base.host_weight(weight_scale, pooled, hidden),
             "b2": np.zeros(hidden),
-            "W3": host_weight(weight_scale, hidden, classes),
+            "W3": base.host_weight(weight_scale, hidden, classes),
             "b3": np.zeros(classes),
         }
         self.params = {k: v.astype(dtype) for k, v in self.params.items()}
@@ -77,7 +71,7 @@ class ThreeLayerConvNet(ModelBase):
             softmax loss plus ``0.5 * reg * sum(W**2)`` over ``W1..W3`` as a Python float, and a
             gradient for every parameter (same keys and shapes).
         """
-        check_model_input(self, X, y, feature_shape=getattr(self, "input_dim", None))
+        base.check_model_input(self, X, y, feature_shape=getattr(self, "input_dim", None))
         X, y = self._to_model_device(X), self._to_model_device(y)
         p = self.params
         conv_param = {"stride": 1, "pad": (self.filter_size - 1) // 2}
@@ -88,15 +82,12 @@ class ThreeLayerConvNet(ModelBase):
         a, conv_cache = layers.conv_forward_fast(X, p["W1"], p["b1"], conv_param)
         pooled, pool_cache = layers.max_pool_forward_fast(a, pool_param)
         out, relu_cache = layers.relu_forward(pooled)
-        out, cache2 = layers.affine_relu_forward(out, p["W2"], p["b2"])
-        scores, cache3 = layers.affine_forward(out, p["W3"], p["b3"])
+        head = base.affine_relu_affine_softmax(out, y, p["W2"], p["b2"], p["W3"], p["b3"])
         if y is None:
-            return scores
-        data_loss, dscores = layers.softmax_loss(scores, y)
-        grads: dict[str, Any] = {}
-        dout, grads["W3"], grads["b3"] = layers.affine_backward(dscores, cache3)
-        dout, grads["W2"], grads["b2"] = layers.affine_relu_backward(dout, cache2)
+            return head
+        data_loss, dout, (dW2, db2, dW3, db3) = head
+        grads: dict[str, Any] = {"W2": dW2, "b2": db2, "W3": dW3, "b3": db3}
         # conv_relu_pool_backward without the image gradient nobody reads (saves a matmul + col2im).
         da = layers.max_pool_backward_fast(layers.relu_backward(dout, relu_cache), pool_cache)
         grads["W1"], grads["b1"] = layers.conv_backward_params(da, conv_cache)
-        return add_weight_decay(self, data_loss, grads)
+        return base.add_weight_decay(self, data_loss, grads)

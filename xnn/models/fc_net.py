@@ -19,6 +19,7 @@ from .. import backend, layers, validation
 from .base import (
     ModelBase,
     add_weight_decay,
+    affine_relu_affine_softmax,
     check_init_scalars,
     check_model_input,
     host_weight,
@@ -35,17 +36,12 @@ def two_layer_pass(params: dict[str, Any], X: Any, y: Any = None) -> Any:
     gradient for each of the four params. Shared by both TwoLayerNet APIs (fc_net and the old
     ``neural_net``), which differ only in their L2 conventions.
     """
-    hidden, cache1 = layers.affine_forward(X, params["W1"], params["b1"])
-    hidden, relu_cache = layers.relu_forward(hidden)
-    scores, cache2 = layers.affine_forward(hidden, params["W2"], params["b2"])
+    out = affine_relu_affine_softmax(X, y, params["W1"], params["b1"], params["W2"], params["b2"])
     if y is None:
-        return scores
-    data_loss, dscores = layers.softmax_loss(scores, y)
-    grads: dict[str, Any] = {}
-    dhidden, grads["W2"], grads["b2"] = layers.affine_backward(dscores, cache2)
-    dhidden = layers.relu_backward(dhidden, relu_cache)
-    _, grads["W1"], grads["b1"] = layers.affine_backward(dhidden, cache1)
-    return data_loss, grads
+        return out
+    data_loss, _, grads = out
+    return data_loss, dict(zip(("W1", "b1", "W2", "b2"), grads))
+
 
 NORMALIZATIONS = (None, "batchnorm", "layernorm")
 

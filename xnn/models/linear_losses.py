@@ -47,29 +47,53 @@ def _add_l2(xp, loss: Any, dW: Any, W: Any, reg: float) -> tuple[float, Any]:
     return total, xp.astype(dW + (2.0 * reg) * W, dW.dtype)
 
 
+def _loop_loss(fn: str, W: Any, X: Any, y: Any, reg: float, sample_loss) -> tuple[float, Any]:
+    """The naive losses' shared loop: one sample at a time, one class column of dW at a time.
+
+    ``sample_loss(xp, scores (C,), label)`` returns the sample's loss and, per class ``j``, the
+    factor ``dL_i/dscore_j`` by which ``X[i]`` enters column ``j`` of dW (``dW = X^T dscores``,
+    accumulated column by column as the course's loop version does).
+    """
+    xp, N, C, dtype = _check_inputs(fn, W, X, y)
+    columns = [xp.zeros(W.shape[0], dtype=dtype) for _ in range(C)]
+    loss = 0.0
+    for i in range(N):
+        loss_i, factors = sample_loss(xp, X[i, :] @ W, int(y[i]))
+        loss += loss_i
+        for j, factor in enumerate(factors):
+            if factor:
+                columns[j] = columns[j] + factor * X[i, :]
+    dW = xp.astype(xp.stack(columns, axis=1) / N, dtype)
+    return _add_l2(xp, loss / N, dW, W, reg)
+
+
+def _softmax_sample(xp, scores: Any, label: int) -> tuple[float, list[float]]:
+    """Cross-entropy of one sample: ``log(sum exp) - score[label]``; factors ``p_j - [j == label]``."""
+    shifted = scores - xp.max(scores)
+    exp_scores = [float(xp.exp(shifted[j])) for j in range(shifted.shape[0])]
+    total = sum(exp_scores)
+    factors = [e / total for e in exp_scores]
+    factors[label] -= 1.0
+    return math.log(total) - float(shifted[label]), factors
+
+
+def _svm_sample(xp, scores: Any, label: int) -> tuple[float, list[float]]:
+    """Hinge loss of one sample: ``sum_{j != label} max(0, s_j - s_label + 1)``; factor 1 for each
+    positive margin and minus their count for the label."""
+    correct = float(scores[label])
+    margins = [float(scores[j]) - correct + 1.0 for j in range(scores.shape[0])]
+    factors = [1.0 if j != label and m > 0 else 0.0 for j, m in enumerate(margins)]
+    factors[label] = -sum(factors)
+    return sum(m for j, m in enumerate(margins) if j != label and m > 0), factors
+
+
 def softmax_loss_naive(W: Any, X: Any, y: Any, reg: float) -> tuple[float, Any]:
     """Softmax (cross-entropy) loss with explicit loops over samples and classes.
 
     Shapes: ``W (D, C)``, ``X (N, D)``, ``y (N,)`` -> ``(loss: float, dW (D, C))``.
     Scores are shifted by their row maximum before exponentiating (numerically stable).
     """
-    xp, N, C, dtype = _check_inputs("softmax_loss_naive", W, X, y)
-    columns = [xp.zeros(W.shape[0], dtype=dtype) for _ in range(C)]
-    loss = 0.0
-    for i in range(N):
-        scores = X[i, :] @ W
-        scores = scores - xp.max(scores)
-        exp_scores = [float(xp.exp(scores[j])) for j in range(C)]
-        total = sum(exp_scores)
-        label = int(y[i])
-        for j in range(C):
-            p = exp_scores[j] / total
-            if j == label:
-                loss -= float(scores[j]) - math.log(total)
-                p -= 1.0
-            columns[j] = columns[j] + p * X[i, :]
-    dW = xp.astype(xp.stack(columns, axis=1) / N, dtype)
-    return _add_l2(xp, loss / N, dW, W, reg)
+    return _loop_loss("softmax_loss_naive", W, X, y, reg, _softmax_sample)
 
 
 def softmax_loss_vectorized(W: Any, X: Any, y: Any, reg: float) -> tuple[float, Any]:
@@ -96,23 +120,7 @@ def svm_loss_naive(W: Any, X: Any, y: Any, reg: float) -> tuple[float, Any]:
     Shapes: ``W (D, C)``, ``X (N, D)``, ``y (N,)`` -> ``(loss: float, dW (D, C))``. The
     correct class is excluded from the sum of margins.
     """
-    xp, N, C, dtype = _check_inputs("svm_loss_naive", W, X, y)
-    columns = [xp.zeros(W.shape[0], dtype=dtype) for _ in range(C)]
-    loss = 0.0
-    for i in range(N):
-        scores = X[i, :] @ W
-        label = int(y[i])
-        correct = float(scores[label])
-        for j in range(C):
-            if j == label:
-                continue
-            margin = float(scores[j]) - correct + 1.0
-            if margin > 0:
-                loss += margin
-                columns[j] = columns[j] + X[i, :]
-                columns[label] = columns[label] - X[i, :]
-    dW = xp.astype(xp.stack(columns, axis=1) / N, dtype)
-    return _add_l2(xp, loss / N, dW, W, reg)
+    return _loop_loss("svm_loss_naive", W, X, y, reg, _svm_sample)
 
 
 def svm_loss_vectorized(W: Any, X: Any, y: Any, reg: float) -> tuple[float, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["KERNELS", "CTYPES", "COMPILE_OPTIONS", "source_files", "read_source", "name_expressions",
-           "source_of", "ctype_of", "get_module", "get_kernel", "clear_cache"]
+           "source_of", "ctype_of", "get_module", "get_kernel", "COMMON_HEADER"]
 
 #: Kernel names defined in each source file of this package (templates over the float type).
 KERNELS: dict[str, tuple[str, ...]] = {
@@ -33,6 +33,9 @@ KERNELS: dict[str, tuple[str, ...]] = {
 
 #: NumPy dtype name -> C type the templates are instantiated for.
 CTYPES: dict[str, str] = {"float32": "float", "float64": "double"}
+
+#: Device helpers put in front of every source (NVRTC compiles without include paths).
+COMMON_HEADER = "common.cuh"
 
 #: Options passed to NVRTC (and, by the compile test, to nvcc).
 COMPILE_OPTIONS: tuple[str, ...] = ("-std=c++17",)
@@ -47,10 +50,13 @@ def source_files() -> tuple[str, ...]:
 
 
 def read_source(filename: str) -> str:
-    """Text of one ``.cu`` file, read as package data (works from a wheel or a checkout)."""
+    """Text to compile for one ``.cu`` file: :data:`COMMON_HEADER` followed by the file, read as
+    package data (works from a wheel or a checkout)."""
     if filename not in KERNELS:
         raise ValueError(f"unknown CUDA source {filename!r}; expected one of {sorted(KERNELS)}")
-    return importlib.resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
+    files = importlib.resources.files(__package__)
+    common = files.joinpath(COMMON_HEADER).read_text(encoding="utf-8")
+    return f"{common}\n// ---- {filename}\n{files.joinpath(filename).read_text(encoding='utf-8')}"
 
 
 def name_expressions(filename: str) -> list[str]:
@@ -107,9 +113,3 @@ def get_kernel(name: str, dtype: Any):
     ctype = ctype_of(dtype)
     filename = source_of(name)
     return get_module(filename).get_function(f"{name}<{ctype}>")
-
-
-def clear_cache() -> None:
-    """Forget every compiled module (the next :func:`get_kernel` recompiles)."""
-    with _lock:
-        _modules.clear()
