@@ -98,8 +98,10 @@ def test_col2im_is_adjoint_of_im2col(xp, rng, geom):
     lhs = float(np.sum(im2col_loop(x, HH, WW, stride, pad) * c))
     rhs = float(np.sum(x * backend.to_numpy(dx)))
     assert lhs == pytest.approx(rhs, rel=1e-12, abs=1e-12)
-    fast = numpy_fast.col2im(c, x_shape, HH, WW, stride, pad)
-    np.testing.assert_allclose(fast, backend.to_numpy(dx), rtol=1e-12, atol=1e-12)
+    # The dispatcher serves col2im from generic on NumPy too (numpy_fast leaves that op out).
+    assert "col2im" not in numpy_fast.OPS and kernels.op_path("col2im", backend.namespace(c)) == "generic"
+    dispatched = kernels.col2im(c, x_shape, HH, WW, stride, pad)
+    np.testing.assert_allclose(dispatched, backend.to_numpy(dx), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("geom", POOL_GEOMETRIES)
@@ -189,3 +191,49 @@ def test_dispatch_honours_xnn_kernels_generic(monkeypatch):
     assert kernels.kernel_path(array_api_strict) == "generic"
     monkeypatch.setenv("XNN_KERNELS", "generic")
     assert kernels.kernel_path(np_compat) == "generic"
+
+
+def test_kernels_use_overrides_the_environment_and_nests(monkeypatch):
+    import array_api_compat.numpy as np_compat
+    monkeypatch.setenv("XNN_KERNELS", "generic")
+    assert kernels.current() == "generic"
+    with kernels.use("auto") as choice:
+        assert choice == "auto" and kernels.op_path("conv_forward", np_compat) == "numpy_fast"
+        with kernels.use("GENERIC"):
+            assert kernels.op_path("conv_forward", np_compat) == "generic"
+        assert kernels.current() == "auto"
+    assert kernels.current() == "generic"
+
+
+def test_unknown_kernel_choice_is_a_named_error(monkeypatch):
+    with pytest.raises(ValueError, match=r"kernels.use: unknown kernel choice 'fast'; expected one of auto, generic"):
+        with kernels.use("fast"):
+            pass
+    monkeypatch.setenv("XNN_KERNELS", "cuda")
+    with pytest.raises(ValueError, match="XNN_KERNELS: unknown kernel choice 'cuda'"):
+        kernels.current()
+    with pytest.raises(ValueError, match="unknown op 'conv'"):
+        kernels.op_path("conv", np)
+
+
+def test_ops_a_fast_module_lacks_fall_back_to_generic():
+    import array_api_compat.numpy as np_compat
+    for op in kernels.OPS:
+        expected = "numpy_fast" if op in numpy_fast.OPS else "generic"
+        assert kernels.op_path(op, np_compat) == expected
+    assert set(generic.OPS) == set(kernels.OPS)
+
+
+def test_layers_hand_the_resolved_namespace_down(monkeypatch, rng):
+    """The namespace is looked up once per public call: the kernel receives it as ``xp``."""
+    from xnn import layers
+    seen = []
+    original = numpy_fast.maxpool_forward
+
+    def spy(x, ph, pw, s, *, xp=None):
+        seen.append(xp)
+        return original(x, ph, pw, s, xp=xp)
+    monkeypatch.setattr(numpy_fast, "maxpool_forward", spy)
+    x = rng.standard_normal((2, 3, 4, 4))
+    layers.max_pool_forward_fast(x, {"pool_height": 2, "pool_width": 2, "stride": 2})
+    assert seen and seen[0] is backend.namespace(x)

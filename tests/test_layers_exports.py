@@ -13,7 +13,7 @@ import xnn.layers
 
 LAYERS_DIR = Path(xnn.layers.__file__).parent
 
-# reference section 2: layers.py (a1 and a2 together)
+# cs231n layers.py (assignments 1 and 2 together)
 LAYERS_PY = [
     "affine_forward", "affine_backward", "relu_forward", "relu_backward", "svm_loss", "softmax_loss",
     "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
@@ -22,14 +22,14 @@ LAYERS_PY = [
     "spatial_batchnorm_forward", "spatial_batchnorm_backward",
     "spatial_groupnorm_forward", "spatial_groupnorm_backward",
 ]
-# reference section 3: fast_layers.py
+# cs231n fast_layers.py
 FAST_LAYERS_PY = [
     "conv_forward_im2col", "conv_backward_im2col", "conv_forward_strides", "conv_backward_strides",
     "conv_forward_fast", "conv_backward_fast", "max_pool_forward_fast", "max_pool_backward_fast",
     "max_pool_forward_reshape", "max_pool_backward_reshape",
     "max_pool_forward_im2col", "max_pool_backward_im2col",
 ]
-# reference section 4: layer_utils.py, plus xnn's extra norm sandwiches (DESIGN section 4)
+# cs231n layer_utils.py, plus xnn's extra norm sandwiches
 LAYER_UTILS_PY = [
     "affine_relu_forward", "affine_relu_backward", "conv_relu_forward", "conv_relu_backward",
     "conv_bn_relu_forward", "conv_bn_relu_backward", "conv_relu_pool_forward", "conv_relu_pool_backward",

@@ -4,7 +4,7 @@
 Usage: ``python tools/bench_table.py benchmarks/cpu-2026-11-23.json [--targets-only]``
 
 Prints the machine line, the settings, then the table (``--targets-only``: only the rows that
-carry a DESIGN section 6 target, i.e. the fwd+bwd and training-step rows).
+carry a performance target, i.e. the fwd+bwd and training-step rows).
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def _net_case(name: str, batch: int, net: dict, images: int | None = None) -> Ca
 
 
 def make_cases(quick: bool = False, names: tuple[str, ...] | None = None, device: str = "cpu") -> list[Case]:
-    """The benchmark cases (DESIGN section 6, issue 4), or tiny versions of them with ``quick=True``.
+    """The benchmark cases, or tiny versions of them with ``quick=True``.
 
     ``names`` filters by case name (see ``CASE_NAMES``); None means ``DEFAULT_CASES[device]``.
     """

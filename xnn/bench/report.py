@@ -1,4 +1,4 @@
-"""Reporting for ``xnn bench``: machine info, DESIGN section 6 targets, the markdown table."""
+"""Reporting for ``xnn bench``: machine info, the performance targets, the markdown table."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ GPU_SPEEDUP_OVER_GENERIC = 3.0
 
 
 def target_for(row: dict) -> dict | None:
-    """The DESIGN section 6 target of a result row and whether it is met, or None.
+    """The performance target of a result row (a ratio to PyTorch) and whether it is met, or None.
 
     CPU: ``{"metric": "fast/torch", "cmp": "<=", "limit", "value", "met"}``; GPU conv/pool
     fwd+bwd rows: ``generic/fast >= 3``. ``met`` is None when the value is missing.
@@ -169,7 +169,7 @@ def _target(row: dict) -> str:
 
 
 HEADER = ("case", "dtype", "xnn fast ms", "xnn generic ms", "torch ms", "fast/torch", "GFLOP/s fast (torch)",
-          "max rel err generic", "max rel err torch", "fwd peak MB (im2col MB)", "target (DESIGN 6)")
+          "max rel err generic", "max rel err torch", "fwd peak MB (im2col MB)", "target")
 
 
 def format_table(results: list[dict]) -> str:

@@ -180,7 +180,7 @@ def run_bench(device: str = "cpu", dtypes: Sequence[str] = ("float32", "float64"
     (path -> value or None), ``ratio_fast_torch``, ``ratio_generic_fast``, ``flops``, ``errors``
     (path -> output name -> :func:`scaled_error` vs fast), ``max_rel_err`` (path -> the largest
     of those), ``errors_elementwise`` (the same with the notebooks' :func:`rel_error`), ``peak_mem_bytes`` and
-    ``im2col_bytes`` (conv fwd rows on the CPU), ``target`` (DESIGN section 6, or None),
+    ``im2col_bytes`` (conv fwd rows on the CPU), ``target`` (the row's performance target, or None),
     ``repeat`` and ``warmup``.
     """
     unknown = set(paths) - set(PATHS)

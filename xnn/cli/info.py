@@ -63,13 +63,14 @@ def _namespaces() -> list[tuple[str, object]]:
 
 
 def _kernel_lines() -> list[str]:
-    lines = []
+    """One line per namespace: the module serving each op (ops a fast module lacks fall back to generic)."""
+    lines = [f"  choice           {kernels.current()} (XNN_KERNELS or kernels.use)"]
     for name, xp in _namespaces():
         try:
-            path = kernels.kernel_path(xp)
+            paths = ", ".join(f"{op}: {kernels.op_path(op, xp)}" for op in kernels.OPS)
         except Exception as exc:
-            path = f"unavailable ({type(exc).__name__}: {exc})"
-        lines.append(f"  {name:<17}" + ", ".join(f"{op}: {path}" for op in kernels.OPS))
+            paths = f"unavailable ({type(exc).__name__}: {exc})"
+        lines.append(f"  {name:<17}{paths}")
     return lines
 
 

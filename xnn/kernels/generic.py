@@ -22,16 +22,18 @@ from array_api_compat import device as _device
 from .. import backend
 from .geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
 
-__all__ = ["col2im", "conv_backward", "conv_backward_with", "conv_forward", "conv_forward_with", "im2col",
-           "maxpool_backward", "maxpool_forward", "relu_backward"]
+OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
+       "relu_backward")
+
+__all__ = [*OPS, "OPS", "conv_backward_with", "conv_forward_with"]
 
 
-def im2col(x, HH: int, WW: int, stride: int, pad: int):
+def im2col(x, HH: int, WW: int, stride: int, pad: int, *, xp=None):
     """Columns of ``x`` ``(N, C, H, W)`` for an ``HH x WW`` filter: ``(N, C*HH*WW, Ho*Wo)``.
 
     Row ``c*HH*WW + i*WW + j``, column ``ho*Wo + wo``; zero padding; floor semantics.
     """
-    xp = backend.namespace(x)
+    xp = xp or backend.namespace(x)
     N, C, H, W = x.shape
     Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
     xpad = zero_pad(xp, x, pad)
@@ -43,9 +45,9 @@ def im2col(x, HH: int, WW: int, stride: int, pad: int):
     return xp.reshape(cols, (N, C * HH * WW, Ho * Wo))
 
 
-def col2im(dcols, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: int, pad: int):
+def col2im(dcols, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: int, pad: int, *, xp=None):
     """Adjoint of :func:`im2col`: dcols ``(N, C*HH*WW, Ho*Wo)`` summed into dx ``x_shape``."""
-    xp = backend.namespace(dcols)
+    xp = xp or backend.namespace(dcols)
     N, C, H, W = x_shape
     Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
     d6 = xp.reshape(dcols, (N, C, HH, WW, Ho, Wo))
@@ -59,13 +61,13 @@ def col2im(dcols, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: 
     return xp.asarray(dxpad[:, :, pad:pad + H, pad:pad + W], copy=True)
 
 
-def maxpool_forward(x, pool_height: int, pool_width: int, stride: int):
+def maxpool_forward(x, pool_height: int, pool_width: int, stride: int, *, xp=None):
     """Max over each ``pool_height x pool_width`` window: ``(out, argmax)``, both ``(N, C, Ho, Wo)``.
 
     ``argmax`` (int32) is ``i*pool_width + j`` of the first maximum in row-major order. A NaN in
     a window wins (like ``max``/``argmax``), so NaNs propagate instead of vanishing.
     """
-    xp = backend.namespace(x)
+    xp = xp or backend.namespace(x)
     N, C, H, W = x.shape
     Ho, Wo = pool_output_hw(H, W, pool_height, pool_width, stride)
     rows, colz = window_slices(0, 0, Ho, Wo, stride)
@@ -82,12 +84,12 @@ def maxpool_forward(x, pool_height: int, pool_width: int, stride: int):
 
 
 def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_height: int, pool_width: int,
-                     stride: int):
+                     stride: int, *, xp=None):
     """Route ``dout`` ``(N, C, Ho, Wo)`` to each window's ``argmax`` position; dx has ``x_shape``.
 
     One vectorized masked add per window offset; overlapping windows accumulate.
     """
-    xp = backend.namespace(dout=dout, argmax=argmax)
+    xp = xp or backend.namespace(dout=dout, argmax=argmax)
     Ho, Wo = dout.shape[2], dout.shape[3]
     dx = xp.zeros(tuple(x_shape), dtype=dout.dtype, device=_device(dout))
     zero = xp.zeros_like(dout)
@@ -98,66 +100,57 @@ def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_heig
     return dx
 
 
-def conv_forward_with(im2col_fn: Callable, x, w, b, stride: int, pad: int):
+def conv_forward_with(im2col_fn: Callable, x, w, b, stride: int, pad: int, *, xp=None):
     """Convolution forward through ``im2col_fn`` (same contract as :func:`im2col`).
 
     x ``(N, C, H, W)``, w ``(F, C, HH, WW)``, b ``(F,)`` of one dtype. Returns ``out``
     ``(N, F, Ho, Wo)`` and ``cols`` ``(N, C*HH*WW, Ho*Wo)`` (what :func:`conv_backward_with` reads).
     """
-    xp = backend.namespace(x=x, w=w, b=b)
+    xp = xp or backend.namespace(x=x, w=w, b=b)
     N = x.shape[0]
     F, _, HH, WW = w.shape
     Ho, Wo = conv_output_hw(x.shape[2], x.shape[3], HH, WW, stride, pad)
-    cols = im2col_fn(x, HH, WW, stride, pad)                   # (N, K, P)
+    cols = im2col_fn(x, HH, WW, stride, pad, xp=xp)            # (N, K, P)
     out = xp.matmul(xp.reshape(w, (F, -1)), cols)               # (N, F, P)
     out += xp.reshape(b, (F, 1))
     return xp.reshape(out, (N, F, Ho, Wo)), cols
 
 
-def _batched_cols(xp, cols, N: int, P: int):
-    """``cols`` as ``(N, K, P)``; a 2-D ``(K, N*P)`` matrix (the NumPy fast layout) is rearranged."""
-    if cols.ndim == 3:
-        return cols
-    K = cols.shape[0]
-    return xp.permute_dims(xp.reshape(cols, (K, N, P)), (1, 0, 2))
-
-
 def conv_backward_with(col2im_fn: Callable, dout, cols, x_shape: tuple[int, int, int, int], w,
-                       stride: int, pad: int, need_dx: bool = True):
+                       stride: int, pad: int, need_dx: bool = True, *, xp=None):
     """Convolution backward through ``col2im_fn`` (same contract as :func:`col2im`).
 
-    dout ``(N, F, Ho, Wo)``, cols from :func:`conv_forward_with` (``(N, K, P)``; a ``(K, N*P)``
-    matrix from the NumPy fast path is accepted too), w ``(F, C, HH, WW)``, all of one dtype.
+    dout ``(N, F, Ho, Wo)``, cols ``(N, K, P)`` from :func:`conv_forward_with`, w ``(F, C, HH, WW)``,
+    all of one dtype.
     Returns ``(dx, dw, db)`` shaped ``x_shape``, ``w.shape``, ``(F,)``; dx is ``None`` (and not
     computed) when ``need_dx`` is false.
     """
-    xp = backend.namespace(dout=dout, cols=cols, w=w)
+    xp = xp or backend.namespace(dout=dout, cols=cols, w=w)
     N = x_shape[0]
     F, _, HH, WW = w.shape
     P = dout.shape[2] * dout.shape[3]
-    cols = _batched_cols(xp, cols, N, P)
     g = xp.reshape(dout, (N, F, P))                                       # (N, F, P)
     db = xp.sum(g, axis=(0, 2))
     dw = xp.reshape(xp.sum(xp.matmul(g, xp.matrix_transpose(cols)), axis=0), tuple(w.shape))
     if not need_dx:
         return None, dw, db
     dcols = xp.matmul(xp.matrix_transpose(xp.reshape(w, (F, -1))), g)     # (N, K, P)
-    dx = col2im_fn(dcols, tuple(x_shape), HH, WW, stride, pad)
+    dx = col2im_fn(dcols, tuple(x_shape), HH, WW, stride, pad, xp=xp)
     return dx, dw, db
 
 
-def conv_forward(x, w, b, stride: int, pad: int):
+def conv_forward(x, w, b, stride: int, pad: int, *, xp=None):
     """Convolution forward: im2col + one batched matmul; ``(out (N, F, Ho, Wo), cols (N, K, P))``."""
-    return conv_forward_with(im2col, x, w, b, stride, pad)
+    return conv_forward_with(im2col, x, w, b, stride, pad, xp=xp)
 
 
 def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int, pad: int,
-                  need_dx: bool = True):
+                  need_dx: bool = True, *, xp=None):
     """Convolution backward: two matmuls + col2im; ``(dx, dw, db)`` (dx ``None`` unless ``need_dx``)."""
-    return conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx)
+    return conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx, xp=xp)
 
 
-def relu_backward(dout, x):
+def relu_backward(dout, x, *, xp=None):
     """``dout`` where ``x > 0``, else 0 (same shape and dtype as ``dout``)."""
-    xp = backend.namespace(dout=dout, x=x)
+    xp = xp or backend.namespace(dout=dout, x=x)
     return xp.where(x > 0, dout, xp.zeros_like(dout))

@@ -107,6 +107,6 @@ def relu_backward(dout: Array, cache: Array) -> Array:
         :func:`xnn.kernels.relu_backward`: branch-free on NumPy, ``where`` elsewhere).
     """
     x = cache
-    checked_namespace("relu_backward", dout=dout, x=x)
+    xp = checked_namespace("relu_backward", dout=dout, x=x)
     check_shape("relu_backward", "dout", dout, shape_of(x), "must match x")
-    return kernels.relu_backward(dout, x)
+    return kernels.relu_backward(dout, x, xp=xp)

@@ -9,9 +9,8 @@ and the backward from :func:`xnn.kernels.conv_backward`. Differences from cs231n
 * floor semantics for every pair (no divisibility asserts), like PyTorch;
 * correct for non-square filters (cs231n's Cython im2col is not);
 * the output is always a contiguous NCHW array;
-* ``x_cols`` in the cache is whatever the kernel path returns: ``(C*HH*WW, N*Ho*Wo)`` on the
-  NumPy fast path (columns ordered ``n, ho, wo``), ``(N, C*HH*WW, Ho*Wo)`` on the generic and CUDA
-  paths; every path's backward reads both.
+* ``x_cols`` in the cache is a :class:`xnn.kernels.ConvColumns`: the column data of the kernel
+  that ran the forward pass, in that kernel's own layout, read back by the same kernel's backward.
 
 The caches of the three pairs are interchangeable: ``(x, w, b, conv_param, x_cols)``.
 """
@@ -43,19 +42,20 @@ def _forward(fn: str, x: Array, w: Array, b: Array, conv_param: Mapping) -> tupl
     stride, pad, _, _ = conv_geometry(fn, x, w, b, conv_param)
     dt = xp.result_type(x.dtype, w.dtype, b.dtype)
     out, x_cols = kernels.conv_forward(xp.astype(x, dt, copy=False), xp.astype(w, dt, copy=False),
-                                       xp.astype(b, dt, copy=False), stride, pad)
+                                       xp.astype(b, dt, copy=False), stride, pad, xp=xp)
     return out, (x, w, b, conv_param, x_cols)
 
 
 def _backward(fn: str, dout: Array, cache: tuple, need_dx: bool = True) -> tuple[Array, Array, Array]:
     x, w, b, conv_param, x_cols = unpack_cache(fn, cache, 5, "a fast conv forward")
-    xp = checked_namespace(fn, dout=dout, x=x, w=w, b=b, x_cols=x_cols)
+    if not isinstance(x_cols, kernels.ConvColumns):
+        raise TypeError(f"{fn}: cache[4] must be the x_cols a fast conv forward stored, got {type(x_cols).__name__}")
+    xp = checked_namespace(fn, dout=dout, x=x, w=w, b=b, x_cols=x_cols.data)
     stride, pad, Ho, Wo = conv_geometry(fn, x, w, b, conv_param)
     check_conv_dout(fn, dout, x, w, Ho, Wo)
     dt = xp.result_type(dout.dtype, x_cols.dtype, w.dtype, b.dtype)
-    dx, dw, db = kernels.conv_backward(xp.astype(dout, dt, copy=False), xp.astype(x_cols, dt, copy=False),
-                                       shape_of(x), xp.astype(w, dt, copy=False), stride, pad, need_dx)
-    return dx, dw, db
+    return kernels.conv_backward(xp.astype(dout, dt, copy=False), x_cols, shape_of(x),
+                                 xp.astype(w, dt, copy=False), stride, pad, need_dx, xp=xp)
 
 
 def conv_forward_fast(x: Array, w: Array, b: Array, conv_param: Mapping) -> tuple[Array, tuple]:

@@ -4,7 +4,8 @@ No padding; floor semantics ``Ho = 1 + (H - pool_height) // stride`` (likewise `
 window and stride, overlapping or not. Every backward pass sends each gradient to the **first**
 maximum of its window (row-major scan), like the naive reference and PyTorch. This deliberately
 differs from cs231n's ``max_pool_backward_reshape``, which splits the gradient among tied maxima
-(DESIGN.md wins over that quirk; for continuous random data the two never differ).
+(one rule for every path is worth more than that quirk; for continuous random data the two never
+differ).
 
 The fast pairs run on :mod:`xnn.kernels` (NumPy fast paths, CUDA on CuPy, standard-only slice
 loops elsewhere); the ``im2col`` pair works for every geometry (cs231n's raises ``NameError``).
@@ -42,14 +43,14 @@ __all__ = [
 Array = Any
 
 
-def _geometry(fn: str, x: Array, pool_param: Mapping) -> tuple[int, int, int, int, int]:
-    """Validate; return ``(pool_height, pool_width, stride, Ho, Wo)``."""
-    checked_namespace(fn, x=x)
+def _geometry(fn: str, x: Array, pool_param: Mapping) -> tuple[Any, int, int, int, int, int]:
+    """Validate; return ``(xp, pool_height, pool_width, stride, Ho, Wo)``."""
+    xp = checked_namespace(fn, x=x)
     check_ndim(fn, "x", x, 4, "(N, C, H, W)")
     require_keys(fn, "pool_param", pool_param, ("pool_height", "pool_width", "stride"))
     ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     Ho, Wo = pool_output_size(fn, shape_of(x), ph, pw, s)
-    return int(ph), int(pw), int(s), Ho, Wo
+    return xp, int(ph), int(pw), int(s), Ho, Wo
 
 
 def _check_dout(fn: str, dout: Array, x: Array, Ho: int, Wo: int) -> None:
@@ -66,9 +67,7 @@ def max_pool_forward_naive(x: Array, pool_param: Mapping) -> tuple[Array, tuple]
     Returns:
         ``out`` ``(N, C, Ho, Wo)`` (x's namespace and dtype) and ``cache = (x, pool_param)`` exactly.
     """
-    fn = "max_pool_forward_naive"
-    xp = checked_namespace(fn, x=x)
-    ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
+    xp, ph, pw, s, Ho, Wo = _geometry("max_pool_forward_naive", x, pool_param)
     out = xp.empty((x.shape[0], x.shape[1], Ho, Wo), dtype=x.dtype, device=_device(x))
     for ho in range(Ho):
         for wo in range(Wo):
@@ -89,7 +88,7 @@ def max_pool_backward_naive(dout: Array, cache: tuple) -> Array:
     fn = "max_pool_backward_naive"
     x, pool_param = unpack_cache(fn, cache, 2, "max_pool_forward_naive")
     xp = checked_namespace(fn, dout=dout, x=x)
-    ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
+    _, ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
     _check_dout(fn, dout, x, Ho, Wo)
     N, C = x.shape[0], x.shape[1]
     dt = xp.result_type(dout.dtype, x.dtype)
@@ -118,12 +117,12 @@ def max_pool_forward_reshape(x: Array, pool_param: Mapping) -> tuple[Array, tupl
     Raises ``ValueError`` naming the geometry when the windows do not tile ``x``.
     """
     fn = "max_pool_forward_reshape"
-    ph, pw, s, _, _ = _geometry(fn, x, pool_param)
+    xp, ph, pw, s, _, _ = _geometry(fn, x, pool_param)
     H, W = x.shape[2], x.shape[3]
     if not _tiles(ph, pw, s, H, W):
         raise ValueError(f"{fn}: needs pool_height == pool_width == stride dividing H and W, got pool "
                          f"{ph}x{pw} stride {s} on x {shape_of(x)}; use max_pool_forward_fast or _im2col")
-    out, argmax = kernels.maxpool_forward(x, ph, pw, s)
+    out, argmax = kernels.maxpool_forward(x, ph, pw, s, xp=xp)
     return out, (x, argmax, pool_param)
 
 
@@ -133,18 +132,18 @@ def max_pool_forward_im2col(x: Array, pool_param: Mapping) -> tuple[Array, tuple
     x ``(N, C, H, W)``; returns ``out`` ``(N, C, Ho, Wo)`` and ``cache = (x, argmax, pool_param)``
     with ``argmax`` ``(N, C, Ho, Wo)`` int32 (index ``i*pool_width + j`` of the first maximum).
     """
-    ph, pw, s, _, _ = _geometry("max_pool_forward_im2col", x, pool_param)
-    out, argmax = kernels.maxpool_forward(x, ph, pw, s)
+    xp, ph, pw, s, _, _ = _geometry("max_pool_forward_im2col", x, pool_param)
+    out, argmax = kernels.maxpool_forward(x, ph, pw, s, xp=xp)
     return out, (x, argmax, pool_param)
 
 
 def _backward_from_argmax(fn: str, dout: Array, cache: tuple, made_by: str) -> Array:
     x, argmax, pool_param = unpack_cache(fn, cache, 3, made_by)
     xp = checked_namespace(fn, dout=dout, x=x, argmax=argmax)
-    ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
+    _, ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
     _check_dout(fn, dout, x, Ho, Wo)
     g = xp.astype(dout, xp.result_type(dout.dtype, x.dtype), copy=False)
-    return kernels.maxpool_backward(g, argmax, shape_of(x), ph, pw, s)
+    return kernels.maxpool_backward(g, argmax, shape_of(x), ph, pw, s, xp=xp)
 
 
 def max_pool_backward_reshape(dout: Array, cache: tuple) -> Array:
@@ -169,7 +168,7 @@ def max_pool_forward_fast(x: Array, pool_param: Mapping) -> tuple[Array, tuple]:
     x ``(N, C, H, W)``; returns ``out`` ``(N, C, Ho, Wo)`` and ``cache = (tag, inner)`` with
     ``tag`` ``'reshape'`` or ``'im2col'`` and ``inner`` that path's cache.
     """
-    ph, pw, s, _, _ = _geometry("max_pool_forward_fast", x, pool_param)
+    _, ph, pw, s, _, _ = _geometry("max_pool_forward_fast", x, pool_param)
     if _tiles(ph, pw, s, x.shape[2], x.shape[3]):
         out, inner = max_pool_forward_reshape(x, pool_param)
         return out, ("reshape", inner)

@@ -2,12 +2,11 @@
 
 glibc serves allocations above its mmap threshold (at most 32 MiB on 64-bit) with a fresh
 ``mmap`` every time, and gives freed heap tops back to the OS, so the OS zeroes and faults in
-every page of a new large array on first touch. For the 7x7 float64 conv columns (60 MB) that
-doubled the cost of the im2col copy (11.0 ms vs 5.4 ms into a reused buffer); inside a float32
-ThreeLayerConvNet step every large temporary paid it (step 47 ms -> 29 ms with the pool).
-:class:`BufferPool` hands back such a buffer once nothing references it any more
-(the layer caches hold the columns until the backward has run, and every view of a NumPy array
-keeps its owning array alive), so a buffer is never reused while anyone can still read it.
+every page of a new large array on first touch, which costs as much as the copy that fills it
+(measurements in ``benchmarks/README.md``). :class:`BufferPool` hands back such a buffer once
+nothing references it any more (the layer caches hold the columns until the backward has run, and
+every view of a NumPy array keeps its owning array alive), so a buffer is never reused while anyone
+can still read it.
 """
 
 from __future__ import annotations

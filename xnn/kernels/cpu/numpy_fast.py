@@ -1,34 +1,18 @@
 """NumPy-only fast paths for the CPU kernels (same contract as :mod:`xnn.kernels.generic`).
 
-Each function here beat the standard-only version on NumPy in a side-by-side timing (2-core
-AMD EPYC, NumPy 2.4 / OpenBLAS; median of 15 runs):
-
-* ``im2col``: one ``as_strided`` 6-D window view of the padded input, copied once into a
-  preallocated buffer (7x7 s1 p3 on 50x3x32x32: 10.7 ms vs 16.0 ms float64, 1.7 vs 3.4 ms float32).
+* ``im2col``: one ``as_strided`` window view of the padded input, copied once into a reused buffer.
 * ``maxpool_forward``: pairwise in-place ``np.maximum`` over the window's strided slices, then a
-  branch-free first-maximum count (``np.copyto(where=)`` on random masks stalls on branch
-  mispredictions: ~8x slower on ReLU outputs).
+  branch-free first-maximum count (masked copies on random masks stall on branch mispredictions).
 * ``maxpool_backward``: the routing mask multiplied straight into the output slices when the
-  windows do not overlap, into one reused buffer that is then added when they do
-  (2x2 s2: 0.37 vs 1.1 ms; 3x3 s2: 1.65 vs 2.5 ms).
-
+  windows do not overlap, into one reused buffer that is then added when they do.
 * ``conv_forward`` / ``conv_backward``: the columns as one ``(C*HH*WW, N*Ho*Wo)`` matrix, so the
-  output, dw and dcols are one large GEMM each (OpenBLAS on 2 threads is far better at that than at
-  N small batched GEMMs: 7x7 s1 on 50x3x32x32 float32 backward 31 -> 22 ms).
-* ``relu_backward``: ``dout * (x > 0)`` instead of ``np.where`` (branch-free; NaN fallback).
-* Every array of 1 MiB or more (columns, GEMM products, outputs, gradients) comes from
-  :data:`.buffers.buffer_pool`, which hands a buffer out again once nothing references it. Fresh
-  large buffers are zeroed and page-faulted by the OS on every call (glibc mmaps above its
-  threshold and trims freed heap): conv B float64 forward 23.5 -> 18.0 ms; the float32
-  ThreeLayerConvNet step 47 -> 29 ms measured inside the step (conv forward 18 -> 11 ms).
+  output, dw and dcols are one large GEMM each (BLAS is far better at that than at N small ones).
+* ``relu_backward``: ``dout * (x > 0)`` instead of ``where`` (branch-free; NaN fallback).
+* Every array of 1 MiB or more comes from :data:`.buffers.buffer_pool`, which hands a buffer out
+  again once nothing references it (fresh large arrays are page-faulted on every call).
+* ``col2im`` is left to the generic kernel: its adds are bound by reading the column matrix.
 
-Measured and dropped: col2im adding whole padded rows (long runs instead of ``Wo``-element ones;
-no faster, the adds are bandwidth-bound), splitting the copies/adds over 2 Python threads (no
-faster: OpenBLAS's threads still spin on the second core after each GEMM), batch-chunked
-forward GEMMs (narrower GEMMs lose more than the cache gains).
-
-``col2im`` is the generic kernel: neither a band-accumulator variant nor batch chunking measured
-faster (the adds are bound by reading the column matrix), so NumPy uses the standard-only loop.
+``benchmarks/README.md`` records what each choice measured and the variants that were dropped.
 """
 
 from __future__ import annotations
@@ -37,15 +21,15 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .. import generic
-from ..generic import col2im
 from ..geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
 from .buffers import buffer_pool
 
-__all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",
-           "relu_backward"]
+OPS = ("im2col", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward", "relu_backward")
+
+__all__ = [*OPS, "OPS"]
 
 
-def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
+def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, *, xp=None) -> np.ndarray:
     """Columns ``(N, C*HH*WW, Ho*Wo)`` of ``x`` ``(N, C, H, W)``: one strided view, one copy."""
     N, C, H, W = x.shape
     Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
@@ -58,7 +42,7 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray
     return cols.reshape(N, C * HH * WW, Ho * Wo)
 
 
-def maxpool_forward(x: np.ndarray, pool_height: int, pool_width: int, stride: int):
+def maxpool_forward(x: np.ndarray, pool_height: int, pool_width: int, stride: int, *, xp=None):
     """``(out, argmax)`` ``(N, C, Ho, Wo)``; argmax (int32) indexes the first maximum of each window.
 
     Branch-free: ``out`` is the pairwise ``np.maximum`` of the window's strided slices, then the
@@ -89,7 +73,7 @@ def maxpool_forward(x: np.ndarray, pool_height: int, pool_width: int, stride: in
 
 
 def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, int, int, int],
-                     pool_height: int, pool_width: int, stride: int) -> np.ndarray:
+                     pool_height: int, pool_width: int, stride: int, *, xp=None) -> np.ndarray:
     """dx of ``x_shape``: each ``dout`` ``(N, C, Ho, Wo)`` element goes to its window's argmax.
 
     Uses ``mask * dout``, so a non-finite ``dout`` (where ``0 * inf`` would be NaN) goes through
@@ -117,7 +101,7 @@ def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, i
     return dx
 
 
-def relu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+def relu_backward(dout: np.ndarray, x: np.ndarray, *, xp=None) -> np.ndarray:
     """``dout`` where ``x > 0``, else 0: one branch-free ``dout * (x > 0)``.
 
     ``np.where`` on a random mask is ~8x slower (branch mispredictions). ``0 * inf`` would be NaN
@@ -166,7 +150,7 @@ def _conv_col2im(dcols: np.ndarray, dxpad: np.ndarray, HH: int, WW: int, stride:
             dxpad[:, :, rows, colz] += d6[:, i, j]
 
 
-def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int):
+def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int, *, xp=None):
     """Convolution forward: ``(out (N, F, Ho, Wo), cols (C*HH*WW, N*Ho*Wo))``.
 
     The columns are one copy of the strided window view; ``w (F, K) @ cols (K, N*P)`` is one GEMM
@@ -188,21 +172,18 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: 
 
 
 def conv_backward(dout: np.ndarray, cols: np.ndarray, x_shape: tuple[int, int, int, int], w: np.ndarray,
-                  stride: int, pad: int, need_dx: bool = True):
+                  stride: int, pad: int, need_dx: bool = True, *, xp=None):
     """Convolution backward: ``(dx, dw, db)`` from dout ``(N, F, Ho, Wo)`` and ``cols`` ``(K, N*P)``.
 
     dout is transposed once to ``g (F, N*P)``; ``dw = (cols @ g.T).T`` is one GEMM (the ``(K, F)``
     orientation measured ~1.6x faster in float32 than ``g @ cols.T``); ``dcols = w.T @ g``
-    is one GEMM per batch chunk of ~16 MB of columns, each added back (col2im) while in cache. Columns in the
-    generic ``(N, K, P)`` layout are accepted (rearranged first). dx is ``None`` (and not
-    computed) when ``need_dx`` is false.
+    is one GEMM per batch chunk of ~16 MB of columns, each added back (col2im) while in cache. dx is
+    ``None`` (and not computed) when ``need_dx`` is false.
     """
     N, C, H, W = x_shape
     F, _, HH, WW = w.shape
     Ho, Wo = dout.shape[2], dout.shape[3]
     K, P = C * HH * WW, Ho * Wo
-    if cols.ndim == 3:
-        cols = cols.transpose(1, 0, 2).reshape(K, N * P)
     g = buffer_pool.empty((F, N, P), dout.dtype)
     np.copyto(g, dout.reshape(N, F, P).transpose(1, 0, 2))
     g = g.reshape(F, N * P)

@@ -19,11 +19,11 @@ import numpy as np
 
 from ... import validation
 from .. import generic
-from ..generic import relu_backward
 from . import loader
 
-__all__ = ["col2im", "conv_backward", "conv_forward", "im2col", "maxpool_backward", "maxpool_forward",
-           "relu_backward"]
+OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward")
+
+__all__ = [*OPS, "OPS"]
 
 _BLOCK = 256
 _MAX_GRID_Y = 65535             # CUDA's limit on gridDim.y (the kernels loop over the rest)
@@ -81,7 +81,7 @@ def _conv_geometry(fn: str, x_shape: tuple[int, ...], HH: int, WW: int, stride: 
     return HH, WW, Ho, Wo
 
 
-def im2col(x, HH: int, WW: int, stride: int, pad: int):
+def im2col(x, HH: int, WW: int, stride: int, pad: int, *, xp=None):
     """Columns of ``x`` for a convolution (CUDA).
 
     x ``(N, C, H, W)`` float32/float64 CuPy array; returns cols ``(N, C*HH*WW, Ho*Wo)`` of the same
@@ -102,7 +102,7 @@ def im2col(x, HH: int, WW: int, stride: int, pad: int):
     return cols
 
 
-def col2im(dcols, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: int, pad: int):
+def col2im(dcols, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: int, pad: int, *, xp=None):
     """Adjoint of :func:`im2col` (CUDA gather, deterministic).
 
     dcols ``(N, C*HH*WW, Ho*Wo)`` float32/float64 CuPy array; returns dx of ``x_shape = (N, C, H, W)``
@@ -127,7 +127,7 @@ def col2im(dcols, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: 
     return dx
 
 
-def maxpool_forward(x, pool_height: int, pool_width: int, stride: int):
+def maxpool_forward(x, pool_height: int, pool_width: int, stride: int, *, xp=None):
     """Max-pool forward (CUDA): ``(out, argmax)``.
 
     x ``(N, C, H, W)`` float32/float64 CuPy array; out ``(N, C, Ho, Wo)`` (same dtype) with
@@ -150,7 +150,7 @@ def maxpool_forward(x, pool_height: int, pool_width: int, stride: int):
 
 
 def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_height: int, pool_width: int,
-                     stride: int):
+                     stride: int, *, xp=None):
     """Max-pool backward (CUDA gather, deterministic).
 
     dout ``(N, C, Ho, Wo)`` float32/float64 and argmax ``(N, C, Ho, Wo)`` integer CuPy arrays (from
@@ -180,15 +180,15 @@ def maxpool_backward(dout, argmax, x_shape: tuple[int, int, int, int], pool_heig
     return dx
 
 
-def conv_forward(x, w, b, stride: int, pad: int):
+def conv_forward(x, w, b, stride: int, pad: int, *, xp=None):
     """Convolution forward on CuPy: the CUDA :func:`im2col` + one batched ``matmul`` (cuBLAS).
 
     Returns ``(out (N, F, Ho, Wo), cols (N, C*HH*WW, Ho*Wo))``; see :mod:`xnn.kernels`.
     """
-    return generic.conv_forward_with(im2col, x, w, b, stride, pad)
+    return generic.conv_forward_with(im2col, x, w, b, stride, pad, xp=xp)
 
 
 def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int, pad: int,
-                  need_dx: bool = True):
+                  need_dx: bool = True, *, xp=None):
     """Convolution backward on CuPy: two ``matmul`` + the CUDA :func:`col2im`; ``(dx, dw, db)``."""
-    return generic.conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx)
+    return generic.conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx, xp=xp)
