@@ -2,7 +2,7 @@
 
 ``import xnn`` is cheap and never imports CuPy: the submodules (``xnn.layers``, ``xnn.models``,
 ``xnn.optim``, ``xnn.solver``, ``xnn.data``, ``xnn.vis``, ``xnn.gradient_check``, ``xnn.compat``,
-``xnn.kernels``) load on first attribute access, so ``xnn.layers.affine_forward`` works after a
+``xnn.kernels``, ...) load on first attribute access, so ``xnn.layers.affine_forward`` works after a
 plain ``import xnn``.
 """
 
@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 from . import backend  # noqa: E402  (the public device helpers)
 
 _SUBMODULES = ("layers", "models", "optim", "solver", "data", "vis", "gradient_check", "compat", "kernels",
-               "validation")
+               "validation", "npz", "training")
 
 __all__ = ["__version__", "backend", *_SUBMODULES]
 
