@@ -9,13 +9,32 @@ can never run code).
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import zipfile
 import zlib
 
 import numpy as np
 
-__all__ = ["load", "save_atomic"]
+__all__ = ["describe_file", "load", "save_atomic"]
+
+
+def _create_temporary(directory: str) -> tuple[int, str]:
+    """Open a new ``.tmp-*.npz`` file in ``directory`` with the permissions of any new file.
+
+    :func:`tempfile.mkstemp` creates files readable by the owner only (0600), so an archive moved
+    into place from it would differ from every other file the user writes; ``os.open`` with mode
+    0666 lets the process umask decide, as ``open()`` does.
+    """
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write into {directory!r}: the directory does not exist")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".tmp-{secrets.token_hex(8)}.npz")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file in {directory!r}")  # pragma: no cover
 
 
 def save_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
@@ -23,11 +42,16 @@ def save_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
 
     The archive goes to a temporary file in the same directory first, is flushed to disk
     (``fsync``) and is then moved over ``path`` with :func:`os.replace` (and the directory synced),
-    so a crash or a kill never leaves a half-written file under ``path``.
+    so a crash or a kill never leaves a half-written file under ``path``. The file gets the
+    usual permissions of a new file (0666 minus the umask). A missing directory raises
+    ``FileNotFoundError`` naming ``path`` and the directory.
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        fd, tmp = _create_temporary(directory)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"cannot write {path!r}: the directory {directory!r} does not exist") from err
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -55,24 +79,68 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
+def describe_file(path: str | os.PathLike) -> str:
+    """What the file at ``path`` looks like from its first bytes, for error messages.
+
+    ``"an .npz (zip) archive"``, ``"a single .npy array"``, ``"a Python pickle"``, ``"a text file"``,
+    ``"an empty file"`` or ``"a binary file that is none of these"``.
+    """
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if not head:
+        return "an empty file"
+    if head.startswith(b"\x93NUMPY"):
+        return _describe_npy(path)
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+        return "a Python pickle"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "a binary file that is none of these"
+    return "a text file"
+
+
+_MAGIC = ((b"PK\x03\x04", "an .npz (zip) archive"), (b"PK\x05\x06", "an empty zip archive"),
+          (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"))
+
+
+def _describe_npy(path: str | os.PathLike) -> str:
+    """``"a single .npy array"``, or one holding pickled objects (cs231n's ``np.save`` of a params dict)."""
+    try:
+        with open(path, "rb") as f:
+            fmt = np.lib.format
+            version = fmt.read_magic(f)
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            _, _, dtype = read_header(f)
+    except (ValueError, OSError):
+        return "a single .npy array with an unreadable header"
+    if dtype.hasobject:
+        return "a single .npy file of pickled Python objects (as np.save of a dict writes)"
+    return "a single .npy array"
+
+
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` archive as host NumPy arrays, read with ``allow_pickle=False``.
 
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file when it
-    holds pickled objects (for instance a cs231n ``np.save`` of a params dict), is not an ``.npz``
-    archive, or is truncated/corrupt.
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file and saying
+    what it is instead when it is not an ``.npz`` archive (a text file, a pickle such as a cs231n
+    ``np.save`` of a params dict, a single ``.npy`` array), when an array in it holds pickled
+    objects, or when it is truncated/corrupt.
     """
+    name = os.fspath(path)
+    if os.path.isfile(name) and not describe_file(name).startswith("an .npz"):
+        raise ValueError(f"{name!r} is not an .npz archive: it is {describe_file(name)}")
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{os.fspath(path)!r} is a single .npy array, not an .npz archive")
-        with archive:
+        with np.load(path, allow_pickle=False) as archive:
             return {k: archive[k] for k in archive.files}
     except (zipfile.BadZipFile, EOFError, zlib.error) as err:
-        raise ValueError(f"{os.fspath(path)!r} is not a readable .npz archive (truncated or corrupt: "
+        raise ValueError(f"{name!r} is not a readable .npz archive (truncated or corrupt: "
                          f"{type(err).__name__}: {err})") from err
     except ValueError as err:
         if "allow_pickle" in str(err) or "Object arrays" in str(err):
-            raise ValueError(f"{os.fspath(path)!r} holds pickled Python objects; xnn only reads plain "
+            raise ValueError(f"{name!r} holds pickled Python objects; xnn only reads plain "
                              "arrays (allow_pickle=False). Re-save it with xnn's save().") from err
         raise
