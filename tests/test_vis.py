@@ -1,4 +1,4 @@
-"""xnn.vis: image grids (cs231n vis_utils semantics) and PNG plots."""
+"""xnn.vis: image grids (cs231n vis_utils semantics) and plots returned as Figures (saved on request)."""
 
 from __future__ import annotations
 
@@ -68,27 +68,107 @@ def test_vis_nn(rng):
     np.testing.assert_allclose(G[2, :], (1 - lo) / (hi - lo))
 
 
-def test_plot_history(tmp_path):
-    hist = {"loss_history": [2.3, 2.1, 1.9, 1.7], "train_acc_history": [0.1, 0.3], "val_acc_history": [0.1, 0.25]}
+HIST = {"loss_history": [2.3, 2.1, 1.9, 1.7], "train_acc_history": [0.1, 0.3], "val_acc_history": [0.1, 0.25]}
+
+
+def _titles(fig):
+    return [ax.get_title() for ax in fig.axes]
+
+
+def test_plot_history_returns_a_figure_and_saves_only_when_asked(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+    monkeypatch.chdir(tmp_path)
+    fig = vis.plot_history(HIST)
+    assert isinstance(fig, Figure) and _titles(fig) == ["Training loss", "Classification accuracy"]
+    loss_line, = fig.axes[0].get_lines()
+    np.testing.assert_array_equal(loss_line.get_ydata(), HIST["loss_history"])
+    assert [line.get_label() for line in fig.axes[1].get_lines()] == ["train", "val"]
+    assert list(tmp_path.iterdir()) == []  # nothing written without a path
     path = tmp_path / "h.png"
-    vis.plot_history(hist, path)
+    assert isinstance(vis.plot_history(HIST, path), Figure)
     assert _png_shape(path) == (400, 1100, 4)
 
     class FakeSolver:
         loss_history, train_acc_history, val_acc_history = [1.0], [0.5], [0.4]
-    vis.plot_history(FakeSolver(), tmp_path / "s.png")
-    assert _png_shape(tmp_path / "s.png")[2] == 4
+    fig = vis.plot_history(FakeSolver())
+    assert fig.axes[1].get_lines()[1].get_ydata().tolist() == [0.4]
+
+
+def test_plot_history_into_given_axes():
+    from matplotlib.figure import Figure
+    mine = Figure()
+    axes = mine.subplots(1, 3)
+    assert vis.plot_history(HIST, axes=axes[1:]) is mine
+    assert _titles(mine) == ["", "Training loss", "Classification accuracy"]
+
+
+def test_figures_show_inline_in_ipython():
+    """IPython's display machinery (what a notebook cell's result goes through) finds a PNG."""
+    from IPython.core.formatters import DisplayFormatter
+    for fig in (vis.plot_history(HIST), vis.plot_filters(np.ones((4, 3, 5, 5))),
+                vis.plot_confusion(np.eye(3, dtype=int) * 5, ["a", "b", "c"])):
+        data, _ = DisplayFormatter().format(fig)
+        assert data["image/png"][:8] == PNG_MAGIC
+
+
+def test_plots_leave_pyplot_alone():
+    import matplotlib.pyplot as plt
+    before = plt.get_fignums()
+    vis.plot_history(HIST)
+    vis.plot_filters(np.ones((4, 3, 5, 5)))
+    assert plt.get_fignums() == before
 
 
 @pytest.mark.parametrize("channels", [3, 2])
 def test_plot_filters(tmp_path, rng, xp, channels):
     W1 = xp.asarray(rng.standard_normal((8, channels, 5, 5)).astype(np.float32))
     path = tmp_path / "f.png"
-    vis.plot_filters(W1, path)
+    fig = vis.plot_filters(W1, path, title="conv1")
+    assert _titles(fig) == ["conv1"]
     h, w, _ = _png_shape(path)
     assert h > 50 and w > 50
+    grid = fig.axes[0].get_images()[0].get_array()
+    assert grid.shape[:2] == ((3 * 6 - 1, 3 * 6 - 1) if channels == 3 else (4 * 6 - 1, 4 * 6 - 1))
     with pytest.raises(ValueError, match="plot_filters: W1 must be 4-D"):
         vis.plot_filters(xp.asarray(np.zeros((3, 3))), path)
+
+
+def test_plot_filters_into_an_axes():
+    from matplotlib.figure import Figure
+    mine = Figure()
+    ax = mine.add_subplot(1, 2, 2)
+    assert vis.plot_filters(np.ones((4, 3, 5, 5)), ax=ax) is mine and ax.get_title() == "First-layer filters"
+
+
+def test_plot_templates_carry_class_names(rng):
+    from xnn.data import CIFAR10_CLASSES
+    W = rng.standard_normal((3 * 32 * 32 + 1, 10))  # bias row last
+    fig = vis.plot_templates(W)
+    assert _titles(fig) == list(CIFAR10_CLASSES) and fig.get_suptitle() == "Learned class templates"
+    fig = vis.plot_templates(W[:, :3], ["cat", "dog", "ship"], layout="NHWC", title=None)
+    assert _titles(fig)[:3] == ["cat", "dog", "ship"] and all(t == "" for t in _titles(fig)[3:])
+    # Row 1 of W is pixel (0, 0)'s green channel in NHWC rows, pixel (0, 1)'s red channel in NCHW rows.
+    one_hot = np.zeros((3072, 1))
+    one_hot[1] = 1.0
+    for layout, pixel in (("NHWC", (0, 0, 1)), ("NCHW", (0, 1, 0))):
+        image = vis.plot_templates(one_hot, ["x"], layout=layout).axes[0].get_images()[0].get_array()
+        assert image[pixel] == 255 and int(image.sum()) == 255
+    with pytest.raises(ValueError, match=r"3 classes but 2 class_names"):
+        vis.plot_templates(W[:, :3], ["cat", "dog"])
+    with pytest.raises(ValueError, match=r"W must be \(3072, classes\)"):
+        vis.plot_templates(rng.standard_normal((10, 3)))
+
+
+def test_plot_confusion():
+    cm = np.array([[5, 1, 0], [2, 3, 0], [0, 0, 4]])
+    fig = vis.plot_confusion(cm, ["cat", "dog", "ship"])
+    ax, = fig.axes
+    assert ax.get_title() == "Confusion matrix (accuracy 80.0%)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog", "ship"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Predicted class", "True class")
+    assert [t.get_text() for t in ax.texts] == [str(v) for v in cm.ravel()]
+    with pytest.raises(ValueError, match="square"):
+        vis.plot_confusion(np.zeros((2, 3)))
 
 
 def test_first_layer_images(rng):
@@ -99,8 +179,3 @@ def test_first_layer_images(rng):
     assert vis.first_layer_images(np.vstack([W, np.ones((1, 7))])).shape == (7, 3, 32, 32)  # bias row
     assert vis.first_layer_images(rng.standard_normal((10, 4))) is None
     assert vis.first_layer_images(rng.standard_normal((3072, 300)), limit=100).shape[0] == 100
-
-
-def test_no_pyplot_state():
-    import sys
-    assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()

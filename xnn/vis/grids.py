@@ -1,22 +1,20 @@
-"""Image grids (cs231n ``vis_utils``) and training plots.
+"""Image grids (cs231n ``vis_utils``): arrays in, arrays out, no matplotlib.
 
-Plots use matplotlib's object API only (``Figure`` + ``FigureCanvasAgg``), never pyplot, so they
-do not touch global state, need no display and are safe in threads. Every function accepts
-NumPy, CuPy or other Array API arrays (they are copied to the host with ``xnn.backend.to_numpy``).
+Every function accepts NumPy, CuPy or other Array API arrays (they are copied to the host with
+``xnn.backend.to_numpy``).
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .backend import to_numpy
+from ..backend import to_numpy
 
-__all__ = ["visualize_grid", "vis_grid", "vis_nn", "plot_history", "plot_filters", "first_layer_images"]
+__all__ = ["visualize_grid", "vis_grid", "vis_nn", "first_layer_images", "filter_tiles"]
 
 
 def _host_nhwc(fn: str, Xs: Any) -> np.ndarray:
@@ -94,68 +92,6 @@ def vis_nn(rows: Sequence[Sequence[Any]]) -> np.ndarray:
     return _normalize01(G)
 
 
-# --------------------------------------------------------------------------- plots
-def _new_figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _history(solver_or_dict: Any) -> dict[str, list[float]]:
-    keys = ("loss_history", "train_acc_history", "val_acc_history")
-    if isinstance(solver_or_dict, Mapping):
-        src = solver_or_dict
-        return {k: [float(v) for v in src.get(k, [])] for k in keys}
-    return {k: [float(v) for v in getattr(solver_or_dict, k, [])] for k in keys}
-
-
-def plot_history(solver_or_dict: Any, path: str | os.PathLike) -> None:
-    """Write a PNG: training loss per iteration (left) and train/val accuracy per check (right).
-
-    ``solver_or_dict``: a Solver, or a mapping with ``loss_history``, ``train_acc_history``,
-    ``val_acc_history`` (lists of numbers; missing ones are drawn empty).
-    """
-    h = _history(solver_or_dict)
-    fig = _new_figure(11, 4)
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(h["loss_history"], ".", markersize=3, alpha=0.6)
-    ax_loss.set(title="Training loss", xlabel="Iteration", ylabel="Loss")
-    ax_acc.plot(h["train_acc_history"], "-o", label="train")
-    ax_acc.plot(h["val_acc_history"], "-o", label="val")
-    ax_acc.set(title="Classification accuracy", xlabel="Check (epoch)", ylabel="Accuracy")
-    ax_acc.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(os.fspath(path))
-
-
-def _save_image(grid: np.ndarray, path: str | os.PathLike, title: str) -> None:
-    H, W, C = grid.shape
-    scale = max(1.0, 400.0 / max(H, W))
-    fig = _new_figure(W * scale / 100 + 0.4, H * scale / 100 + 0.6)
-    ax = fig.add_subplot(1, 1, 1)
-    img = grid.astype(np.uint8)
-    ax.imshow(img[..., 0] if C == 1 else img, cmap="gray" if C == 1 else None, interpolation="nearest")
-    ax.set_title(title)
-    ax.axis("off")
-    fig.savefig(os.fspath(path))
-
-
-def plot_filters(W1: Any, path: str | os.PathLike, title: str = "First-layer filters") -> None:
-    """Write first-layer conv filters as a PNG image grid (via :func:`visualize_grid`).
-
-    W1 ``(F, C, HH, WW)``. With C = 3 each filter is an RGB tile; otherwise every
-    (filter, channel) pair is drawn as a grayscale tile. Each tile is min-max scaled on its own.
-    """
-    W = np.asarray(to_numpy(W1), dtype=np.float64)
-    if W.ndim != 4:
-        raise ValueError(f"plot_filters: W1 must be 4-D (F, C, HH, WW), got shape {W.shape}")
-    tiles = W.transpose(0, 2, 3, 1) if W.shape[1] == 3 else W.reshape(-1, 1, *W.shape[2:]).transpose(0, 2, 3, 1)
-    _save_image(visualize_grid(tiles, padding=1), path, title)
-
-
 def first_layer_images(W: Any, image_shape: tuple[int, int, int] = (3, 32, 32), limit: int = 100) -> np.ndarray | None:
     """First-layer weights of a fully connected model as images, or ``None`` when they are not image-shaped.
 
@@ -168,3 +104,17 @@ def first_layer_images(W: Any, image_shape: tuple[int, int, int] = (3, 32, 32), 
         return None
     cols = W[:size, :limit]
     return cols.T.reshape(-1, *image_shape)
+
+
+def filter_tiles(fn: str, W1: Any) -> np.ndarray:
+    """Conv filters ``W1 (F, C, HH, WW)`` as NHWC tiles for :func:`visualize_grid`.
+
+    With C = 3 each filter is one RGB tile ``(F, HH, WW, 3)``; otherwise every (filter, channel)
+    pair is a grayscale tile ``(F * C, HH, WW, 1)``.
+    """
+    W = np.asarray(to_numpy(W1), dtype=np.float64)
+    if W.ndim != 4:
+        raise ValueError(f"{fn}: W1 must be 4-D (F, C, HH, WW), got shape {W.shape}")
+    if W.shape[1] == 3:
+        return W.transpose(0, 2, 3, 1)
+    return W.reshape(-1, 1, *W.shape[2:]).transpose(0, 2, 3, 1)
