@@ -63,6 +63,9 @@ CASES = [
      r"^conv_forward_fast: x must be 4-D \(N, C, H, W\), got shape \(3, 8, 8\)"),
     ("conv channels", lambda a: lambda: L.conv_forward_naive(a(X4), a(W4[:, :2]), a(B4), CP), ValueError,
      r"^conv_forward_naive: w has 2 channels but x has 3 \(x \(2, 3, 8, 8\), w \(4, 2, 3, 3\)\)"),
+    ("conv NHWC", lambda a: lambda: L.conv_forward_fast(a(X4.transpose(0, 2, 3, 1)), a(W4), a(B4), CP), ValueError,
+     r"^conv_forward_fast: w has 3 channels but x has 8 .*; x looks like NHWC images \(N, H, W, C\) with its 3 "
+     r"channels last, but xnn takes NCHW \(N, C, H, W\): pass x\.transpose\(0, 3, 1, 2\)"),
     ("conv no filters", lambda a: lambda: L.conv_forward_fast(a(X4), a(W4[:0]), a(B4[:0]), CP), ValueError,
      r"^conv_forward_fast: w must hold at least one filter"),
     ("bn gamma", lambda a: lambda: L.batchnorm_forward(a(X2), a(np.ones(3)), a(np.zeros(6)), {"mode": "train"}),

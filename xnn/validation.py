@@ -31,6 +31,7 @@ __all__ = [
     "check_labels",
     "require_keys",
     "conv_output_size",
+    "nchw_hint",
     "pool_output_size",
 ]
 
@@ -211,6 +212,14 @@ def check_labels(fn: str, y: Any, num_samples: int, num_classes: int) -> None:
                          f"got min {lo}, max {hi}")
 
 
+def nchw_hint(x_shape: tuple[int, ...], channels: int, name: str = "x") -> str:
+    """A hint for images that look channels-last: ``x_shape (N, H, W, C)`` whose last axis is ``channels``."""
+    if len(x_shape) == 4 and x_shape[3] == channels and x_shape[1] != channels:
+        return (f"; {name} looks like NHWC images (N, H, W, C) with its {channels} channels last, but xnn takes "
+                f"NCHW (N, C, H, W): pass {name}.transpose(0, 3, 1, 2)")
+    return ""
+
+
 def conv_output_size(fn: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
                      stride: Any, pad: Any) -> tuple[int, int]:
     """Output height and width of a convolution, floor semantics (like PyTorch).
@@ -225,7 +234,8 @@ def conv_output_size(fn: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...]
     if min(F, HH, WW) < 1:
         raise ValueError(f"{fn}: w must hold at least one filter of at least 1x1, got w {tuple(w_shape)}")
     if C != Cw:
-        raise ValueError(f"{fn}: w has {Cw} channels but x has {C} (x {tuple(x_shape)}, w {tuple(w_shape)})")
+        raise ValueError(f"{fn}: w has {Cw} channels but x has {C} (x {tuple(x_shape)}, w {tuple(w_shape)})"
+                         + nchw_hint(x_shape, Cw))
     if HH > H + 2 * pad or WW > W + 2 * pad:
         raise ValueError(f"{fn}: filter {HH}x{WW} does not fit the padded input {H + 2 * pad}x{W + 2 * pad} "
                          f"(x {tuple(x_shape)}, w {tuple(w_shape)}, pad {pad})")

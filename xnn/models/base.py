@@ -6,9 +6,13 @@ live there, as in cs231n). :class:`ModelBase` adds:
 
 * ``to(device)`` / ``device``: move the parameters and the running statistics between the
   host (NumPy) and the GPU (CuPy) with :func:`xnn.backend.to_device`;
-* ``save(path)`` / ``load(path) -> bool``: the cs231n 2025 contract (prints ``"<fname> saved."``,
-  ``"<fname> loaded."`` or ``"<fname> not available."``) but the file is an ``.npz`` archive of
-  plain arrays, read back with ``allow_pickle=False`` (no code is ever unpickled from disk).
+* ``save(path)`` / ``load(path, strict=True) -> bool``: the cs231n 2025 contract (prints
+  ``"<fname> saved."``, ``"<fname> loaded."`` or ``"<fname> not available."``) but the file is an
+  ``.npz`` archive of plain arrays, read back with ``allow_pickle=False`` (no code is ever
+  unpickled from disk), and a file that does not fit the model is refused with every missing
+  key, unexpected key and shape mismatch named (:mod:`xnn.models.state`);
+* ``scores(X)``, ``predict(X)``, ``predict_proba(X)``: batched inference on any device
+  (:mod:`xnn.models.inference`).
 
 Archive keys: ``param.<name>`` for every parameter and ``bn_param.<i>.running_mean`` /
 ``bn_param.<i>.running_var`` for the running statistics of batch-norm layer ``i``. The file is
@@ -24,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from .. import backend, layers, npz, validation
+from . import inference, state
+from .state import BN_PREFIX, BN_STAT_KEYS, PARAM_PREFIX
 
 __all__ = [
     "check_model_input",
@@ -34,11 +40,6 @@ __all__ = [
     "add_weight_decay",
     "host_weight",
 ]
-
-PARAM_PREFIX = "param."
-BN_PREFIX = "bn_param."
-BN_STAT_KEYS = ("running_mean", "running_var")
-
 
 def l2_penalty(xp, arrays: Any) -> float:
     """``sum(a ** 2)`` over every array of ``arrays`` (an iterable), as a Python float."""
@@ -99,7 +100,7 @@ def check_model_input(model: Any, X: Any, y: Any, features: int | None = None,
     tail = tuple(X.shape[1:])
     if feature_shape is not None and tail != tuple(feature_shape):
         raise ValueError(f"{fn}: X must have shape (N, {', '.join(map(str, feature_shape))}) for this model, "
-                         f"got {tuple(X.shape)}")
+                         f"got {tuple(X.shape)}" + validation.nchw_hint(tuple(X.shape), feature_shape[0], "X"))
     if features is not None and math.prod(tail) != features:
         raise ValueError(f"{fn}: X must have {features} features per sample for this model, got X "
                          f"{tuple(X.shape)} ({math.prod(tail)} features)")
@@ -169,23 +170,27 @@ class ModelBase:
                     arrays[f"{BN_PREFIX}{i}.{key}"] = np.array(backend.to_numpy(bn_param[key]))
         return arrays
 
-    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+    def expected_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(required, optional)`` archive keys and shapes (see :func:`xnn.models.state.expected_state`)."""
+        return state.expected_state(self)
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray], strict: bool = True,
+                          fname: str | os.PathLike | None = None) -> None:
         """Replace the model state from host arrays keyed as by :meth:`state_arrays`.
 
-        Parameters go to the model's device. Keys without a known prefix are ignored.
+        The arrays go to the model's device. ``strict``: the keys and shapes must be exactly the
+        model's (``ValueError`` naming every difference otherwise); ``strict=False`` loads the
+        arrays that fit and warns about the rest. ``fname`` only names the file in messages.
         """
+        arrays = state.checked_arrays(self, arrays, fname, strict)
         device = self.device
-        params = {k[len(PARAM_PREFIX):]: v for k, v in arrays.items() if k.startswith(PARAM_PREFIX)}
-        if not params:
-            raise ValueError(f"{type(self).__name__}.load: the archive holds no 'param.*' arrays "
-                             f"(keys: {sorted(arrays)})")
-        self.params = {k: backend.to_device(v, device) for k, v in params.items()}
+        for key, value in arrays.items():
+            if key.startswith(PARAM_PREFIX):
+                self.params[key[len(PARAM_PREFIX):]] = backend.to_device(value, device)
         bn_params = getattr(self, "bn_params", []) or []
         for key, value in arrays.items():
-            if not key.startswith(BN_PREFIX):
-                continue
-            index, stat = key[len(BN_PREFIX):].split(".", 1)
-            if int(index) < len(bn_params):
+            if key.startswith(BN_PREFIX):
+                index, stat = key[len(BN_PREFIX):].split(".", 1)
                 bn_params[int(index)][stat] = backend.to_device(value, device)
 
     def save(self, fname: str | os.PathLike) -> None:
@@ -193,15 +198,35 @@ class ModelBase:
         npz.save_atomic(fname, self.state_arrays())
         print(f"{os.fspath(fname)} saved.")
 
-    def load(self, fname: str | os.PathLike) -> bool:
+    def load(self, fname: str | os.PathLike, strict: bool = True) -> bool:
         """Read the state written by :meth:`save`; ``True`` and ``"<fname> loaded."`` on success.
 
         A missing file prints ``"<fname> not available."`` and returns ``False`` (cs231n's
-        contract). The arrays are placed on the model's current device.
+        contract). A file saved by another architecture (or other sizes) raises ``ValueError``
+        naming every missing key, unexpected key and shape mismatch; ``strict=False`` loads the
+        arrays that fit instead, keeps the model's own for the rest and warns. The arrays are
+        placed on the model's current device.
         """
         if not os.path.exists(fname):
             print(f"{os.fspath(fname)} not available.")
             return False
-        self.load_state_arrays(npz.load(fname))
+        self.load_state_arrays(npz.load(fname), strict=strict, fname=fname)
         print(f"{os.fspath(fname)} loaded.")
         return True
+
+    # ------------------------------------------------------------------ inference
+    def scores(self, X: Any, batch_size: int = 100) -> Any:
+        """Class scores ``(N, C)`` of ``X (N, ...)`` (test mode), computed ``batch_size`` rows at a time.
+
+        ``X`` may live anywhere; the scores are on the model's device.
+        """
+        batch_size = inference.check_batch_size(f"{type(self).__name__}.scores", batch_size)
+        return inference.batched(self.loss, X, batch_size)
+
+    def predict(self, X: Any, batch_size: int = 100) -> Any:
+        """Predicted class labels ``(N,)`` of ``X (N, ...)``: the argmax of :meth:`scores`."""
+        return inference.predict_labels(self.scores(X, batch_size))
+
+    def predict_proba(self, X: Any, batch_size: int = 100) -> Any:
+        """Class probabilities ``(N, C)`` of ``X (N, ...)``: the softmax of :meth:`scores` (rows sum to 1)."""
+        return inference.softmax_probabilities(self.scores(X, batch_size))

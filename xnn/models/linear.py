@@ -11,11 +11,13 @@ are drawn on the host with ``np.random.choice`` (with replacement); the rows are
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from .. import backend, validation
+from . import inference, state
 from .base import ModelBase
 from .linear_losses import softmax_loss_vectorized, svm_loss_vectorized
 
@@ -72,13 +74,19 @@ class LinearClassifier(ModelBase):
             W = xp.astype(W, X.dtype)
         return W
 
-    def predict(self, X: Any) -> Any:
-        """Predicted labels ``(N,)``: the argmax over classes of ``X (N, D) @ W``."""
+    def scores(self, X: Any, batch_size: int = 1000) -> Any:
+        """Class scores ``X (N, D) @ W``, ``(N, C)``, computed ``batch_size`` rows at a time."""
+        fn = f"{type(self).__name__}.predict"
         if self.W is None:
-            raise ValueError(f"{type(self).__name__}.predict: the classifier is not trained yet (W is None)")
-        xp = backend.namespace(X=X, W=self.W)
-        validation.check_ndim(f"{type(self).__name__}.predict", "X", X, 2, "(N, D)")
-        return xp.argmax(X @ self.W, axis=1)
+            raise ValueError(f"{fn}: the classifier is not trained yet (W is None)")
+        validation.check_ndim(fn, "X", X, 2, "(N, D)")
+        batch_size = inference.check_batch_size(fn, batch_size)
+        backend.namespace(X=X, W=self.W)  # one namespace and device (TypeError naming both otherwise)
+        return inference.batched(lambda Xb: Xb @ self.W, X, batch_size)
+
+    def predict(self, X: Any, batch_size: int = 1000) -> Any:
+        """Predicted labels ``(N,)``: the argmax over classes of ``X (N, D) @ W`` (in row batches)."""
+        return inference.predict_labels(self.scores(X, batch_size))
 
     def loss(self, X_batch: Any, y_batch: Any, reg: float) -> tuple[float, Any]:
         """Loss and gradient for a minibatch ``X_batch (N, D)``, ``y_batch (N,)``.
@@ -99,11 +107,16 @@ class LinearClassifier(ModelBase):
         """``{"W": host copy of W}`` (empty before training)."""
         return {} if self.W is None else {"W": np.array(backend.to_numpy(self.W))}
 
-    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        """Set ``W`` from ``arrays["W"]`` on the classifier's device."""
-        if "W" not in arrays:
-            raise ValueError(f"{type(self).__name__}.load: the archive holds no 'W' (keys: {sorted(arrays)})")
-        self.W = backend.to_device(arrays["W"], self.device)
+    def expected_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``W``: required with its shape once trained; an untrained classifier accepts any ``W``."""
+        return {"W": None if self.W is None else tuple(self.W.shape)}, {}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray], strict: bool = True,
+                          fname: str | os.PathLike | None = None) -> None:
+        """Set ``W`` from ``arrays["W"]`` on the classifier's device (checked as in :meth:`ModelBase.load`)."""
+        arrays = state.checked_arrays(self, arrays, fname, strict)
+        if "W" in arrays:
+            self.W = backend.to_device(arrays["W"], self.device)
 
 
 class Softmax(LinearClassifier):
@@ -113,6 +126,10 @@ class Softmax(LinearClassifier):
         """:func:`softmax_loss_vectorized` of the current ``W``."""
         return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)
 
+    def predict_proba(self, X: Any, batch_size: int = 1000) -> Any:
+        """Class probabilities ``(N, C)``: the softmax of ``X (N, D) @ W``."""
+        return inference.softmax_probabilities(self.scores(X, batch_size))
+
 
 class LinearSVM(LinearClassifier):
     """Linear classifier with the multiclass hinge (SVM) loss."""
@@ -120,3 +137,8 @@ class LinearSVM(LinearClassifier):
     def loss(self, X_batch: Any, y_batch: Any, reg: float) -> tuple[float, Any]:
         """:func:`svm_loss_vectorized` of the current ``W``."""
         return svm_loss_vectorized(self.W, X_batch, y_batch, reg)
+
+    def predict_proba(self, X: Any, batch_size: int = 1000) -> Any:
+        """Not available: SVM scores are margins, not probabilities (use :meth:`scores` or :meth:`predict`)."""
+        raise NotImplementedError("LinearSVM.predict_proba: a hinge-loss classifier's scores are margins, not "
+                                  "probabilities; use scores(X) or predict(X), or train a Softmax")
