@@ -14,30 +14,10 @@ checkpoint schedule, the learning-rate decay, the strict best-parameter rule and
 consumption (one ``np.random.choice(N_train, batch_size)`` per step, one
 ``np.random.choice(N, num_samples)`` per subsampled accuracy check) are exactly cs231n's.
 
-Additions (all optional):
-
-* ``device=None``: ``"cpu"``, ``"gpu"``/``"cuda"``, ``"auto"``, or ``None`` for the device in
-  force (:func:`xnn.backend.resolve_device`). A model with ``to()`` is moved there; the data
-  stays where it is and each minibatch is gathered with host-drawn indices, then moved.
-  Models without ``to()`` must already live on that device.
-* ``progress=False``: a tqdm progress bar over the iterations showing the running loss.
-* ``update_rule`` may also be a callable ``rule(w, dw, config) -> (next_w, config)``
-  (cs231n only takes the name of a function in its ``optim`` module).
-* ``on_nonfinite="warn"``: a NaN/inf loss keeps training going like cs231n, with one
-  ``RuntimeWarning`` per Solver; ``"stop"`` raises ``FloatingPointError`` naming the iteration
-  and the last finite loss, before that step's update (the reason is also kept in
-  ``solver.stop_reason``).
-* Checkpoints are ``<checkpoint_name>_epoch_<n>.npz`` archives (see :mod:`xnn.training.checkpoint`),
-  written atomically, never pickles; :meth:`Solver.resume` continues a run from one exactly on
-  the loss curve of an uninterrupted run with the same seed.
-* Ctrl-C during :meth:`Solver.train` (main thread) finishes the current step, saves
-  ``<checkpoint_name>_epoch_<epoch>_interrupted.npz`` (when ``checkpoint_name`` is set) and
-  re-raises ``KeyboardInterrupt``; ``resume`` from that file continues mid-epoch.
-* Bad arguments and data raise ``ValueError``/``TypeError`` naming ``Solver`` and the argument
-  (see :mod:`xnn.training.guards`).
-* :meth:`Solver.record_histories_as_npz` (Berkeley CS182's name).
-
-Histories hold Python floats.
+xnn adds ``device``, ``progress``, ``on_nonfinite``, callable update rules, ``.npz`` checkpoints
+with an exact :meth:`Solver.resume`, a Ctrl-C checkpoint, argument checks with "did you mean",
+a divergence warning and Berkeley CS182's :meth:`Solver.record_histories_as_npz` (see
+:meth:`Solver.__init__`). Histories hold Python floats.
 """
 
 from __future__ import annotations
@@ -46,42 +26,27 @@ import logging
 import math
 import os
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from . import backend, optim, validation
 from .training import checkpoint
+from .training import progress as progress_display
 from .training.guards import (
     check_data,
+    check_divergence,
     check_solver_args,
     deferred_interrupt,
     nonfinite_loss,
     resolve_update_rule,
 )
+from .training.solver_args import check_optim_config, keyword_names, merged_signature, unrecognized_arguments
 
 __all__ = ["Solver"]
 
 logger = logging.getLogger(__name__)
-
-_DEFAULTS: dict[str, Any] = {
-    "update_rule": "sgd",
-    "optim_config": {},
-    "lr_decay": 1.0,
-    "batch_size": 100,
-    "num_epochs": 10,
-    "num_train_samples": 1000,
-    "num_val_samples": None,
-    "checkpoint_name": None,
-    "print_every": 10,
-    "verbose": True,
-    # xnn additions
-    "device": None,
-    "progress": False,
-    "on_nonfinite": "warn",
-}
-
 
 def _copy(a: Any) -> Any:
     """An independent copy of an array in its own namespace."""
@@ -103,22 +68,71 @@ class Solver:
 
     optim_module: types.ModuleType = optim
 
-    def __init__(self, model: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
+    def __init__(self, model: Any, data: Mapping[str, Any], *, update_rule: str | Callable = "sgd",
+                 optim_config: dict[str, Any] | None = None, lr_decay: float = 1.0, batch_size: int = 100,
+                 num_epochs: int = 10, num_train_samples: int | None = 1000, num_val_samples: int | None = None,
+                 checkpoint_name: str | os.PathLike | None = None, print_every: int = 10, verbose: bool = True,
+                 device: str | None = None, progress: bool | None = None, on_nonfinite: str = "warn",
+                 **kwargs: Any) -> None:
+        """Set up training of ``model`` on ``data`` (cs231n's arguments and defaults, plus xnn's).
+
+        Args:
+            update_rule: a name from ``optim_module.UPDATE_RULES`` (``"sgd"``, ``"adam"``, ...) or a
+                callable ``rule(w, dw, config) -> (next_w, config)``.
+            optim_config: hyperparameters for the rule (``learning_rate``, ...); None means ``{}``.
+                Keys the named rule never reads give a ``UserWarning``.
+            lr_decay: factor on every ``learning_rate`` after each epoch.
+            batch_size, num_epochs: minibatch size; epochs of ``max(N_train // batch_size, 1)`` steps.
+            num_train_samples, num_val_samples: rows subsampled for each accuracy check (None: all).
+            checkpoint_name: write ``<checkpoint_name>_epoch_<n>.npz`` at every check (atomic, no
+                pickle); :meth:`resume` continues from one exactly on the uninterrupted loss curve.
+                Ctrl-C finishes the step and saves ``..._epoch_<n>_interrupted.npz``.
+            print_every, verbose: cs231n's printed lines every ``print_every`` iterations.
+            device: ``"cpu"``, ``"gpu"``/``"cuda"``, ``"auto"``, or None for the device in force; a
+                model with ``to()`` is moved there, each minibatch follows it.
+            progress: None = auto (a live bar on a terminal or in a notebook with ipywidgets, one
+                line per epoch in a notebook without them, nothing in a file), True, or False
+                (:mod:`xnn.training.progress`).
+            on_nonfinite: ``"warn"`` (cs231n: keep going, one ``RuntimeWarning``) or ``"stop"``
+                (``FloatingPointError`` before the update). A finite loss above 10x ``max(first
+                loss, 1)`` warns once that training diverges.
+            **kwargs: only for the course-flavor Solvers' extras; anything else raises cs231n's
+                ``ValueError('Unrecognized arguments ...')`` with a "did you mean" and the valid names.
+        """
+        if kwargs:
+            raise unrecognized_arguments(list(kwargs), self.argument_names())
         validation.require_keys("Solver", "data", data, ("X_train", "y_train", "X_val", "y_val"))
         self.model = model
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
-        for key, default in _DEFAULTS.items():
-            setattr(self, key, kwargs.pop(key, dict(default) if isinstance(default, dict) else default))
-        if kwargs:
-            raise ValueError("Unrecognized arguments %s" % ", ".join('"%s"' % k for k in kwargs))
+        self.update_rule, self.optim_config, self.lr_decay = update_rule, optim_config, lr_decay
+        if self.optim_config is None:
+            self.optim_config = {}
+        self.batch_size, self.num_epochs = batch_size, num_epochs
+        self.num_train_samples, self.num_val_samples = num_train_samples, num_val_samples
+        self.checkpoint_name, self.print_every, self.verbose = checkpoint_name, print_every, verbose
+        self.device, self.progress, self.on_nonfinite = device, progress, on_nonfinite
         self.update_rule = resolve_update_rule(self.update_rule, self.optim_module)
         check_data(self.X_train, self.y_train, self.X_val, self.y_val)
         check_solver_args(self)
+        check_optim_config(self, update_rule if isinstance(update_rule, str) else None)
         self.device = backend.resolve_device(self.device)
         if hasattr(model, "to"):
             model.to(self.device)
         self._reset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A flavor's __init__(model, data, *, extra=..., **kwargs) shows the Solver's arguments too
+        # (inspect.signature, Shift-Tab in Jupyter, help()).
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            init.__signature__ = merged_signature(init, Solver.__init__)
+
+    @classmethod
+    def argument_names(cls) -> list[str]:
+        """The keyword arguments this Solver class takes (its own and those of every base class)."""
+        return keyword_names(cls)
 
     def _reset(self) -> None:
         """Fresh training state: epoch 0, empty histories, one shallow config copy per parameter."""
@@ -132,6 +146,7 @@ class Solver:
         self.iteration = -1  # index of the last step taken; train() resumes after it
         self.stop_reason: str | None = None
         self._warned_nonfinite = False
+        self._warned_divergence = False
 
     # ------------------------------------------------------------------ one step
     def _on_device(self, a: Any) -> Any:
@@ -150,6 +165,7 @@ class Solver:
         self.loss_history.append(float(loss))
         if not math.isfinite(self.loss_history[-1]):
             nonfinite_loss(self, t, num_iterations)
+        check_divergence(self, t, num_iterations)
         for p, w in self.model.params.items():
             next_w, next_config = self.update_rule(w, grads[p], self.optim_configs[p])
             self.model.params[p] = next_w
@@ -192,7 +208,7 @@ class Solver:
         """
         iterations_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
-        bar = self._progress_bar(num_iterations, self.iteration + 1)
+        bar = progress_display.start(self.progress, num_iterations, self.iteration + 1)
         try:
             with deferred_interrupt() as interrupted:
                 for t in range(self.iteration + 1, num_iterations):
@@ -203,17 +219,14 @@ class Solver:
                         self._save_interrupted(bar)
                         raise KeyboardInterrupt
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         self.iteration = -1
         self.model.params = self.best_params
 
     def _after_step(self, t: int, num_iterations: int, iterations_per_epoch: int, bar: Any) -> None:
         """Printing, lr decay, accuracy checks and checkpoints after step ``t``."""
         loss = self.loss_history[-1]
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        bar.step(loss)
         if self.verbose and t % self.print_every == 0:
             self._print("(Iteration %d / %d) loss: %f" % (t + 1, num_iterations, loss), bar)
         epoch_end = (t + 1) % iterations_per_epoch == 0
@@ -224,6 +237,8 @@ class Solver:
                     config["learning_rate"] *= self.lr_decay
         if t == 0 or t == num_iterations - 1 or epoch_end:
             self._check_and_record(bar)
+        if epoch_end:
+            bar.epoch_end(self.epoch, self.num_epochs)
 
     def _check_and_record(self, bar: Any) -> None:
         train_acc = self.check_accuracy(self.X_train, self.y_train, num_samples=self.num_train_samples)
@@ -239,17 +254,9 @@ class Solver:
                 self.epoch, self.num_epochs, train_acc, val_acc), bar)
 
     # ------------------------------------------------------------------ output helpers
-    def _progress_bar(self, total: int, initial: int) -> Any:
-        if not self.progress:
-            return None
-        try:
-            from tqdm.auto import tqdm
-        except ImportError as err:  # pragma: no cover - tqdm is a dependency
-            raise ImportError("Solver(progress=True) needs tqdm: pip install tqdm") from err
-        return tqdm(total=total, initial=initial, desc="train", unit="it", leave=True)
-
     @staticmethod
-    def _print(line: str, bar: Any) -> None:
+    def _print(line: str, bar: Any = None) -> None:
+        """Print one of the Solver's lines (above the progress bar when there is one)."""
         if bar is not None:
             bar.write(line)
         else:

@@ -41,8 +41,9 @@ class CS182Solver(Solver):
     writes ``train_losses``, ``train_accs`` and ``val_accs`` with ``np.savez``.
     """
 
-    def __init__(self, model: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
-        self.log_acc_iteration = bool(kwargs.pop("log_acc_iteration", False))
+    def __init__(self, model: Any, data: Mapping[str, Any], *, log_acc_iteration: bool = False,
+                 **kwargs: Any) -> None:
+        self.log_acc_iteration = bool(log_acc_iteration)
         super().__init__(model, data, **kwargs)
 
     def _reset(self) -> None:

@@ -6,6 +6,7 @@ Kept apart from :mod:`xnn.solver` so that module stays the cs231n training loop.
   data arrays (``ValueError`` for values and shapes, ``TypeError`` for types, messages start
   with ``Solver:``). The data checks read shapes, dtypes, the label minimum and whether every
   value is finite (once, at construction, in chunks).
+* :func:`check_divergence`: one warning when a finite loss grows far past the first one;
 * :func:`nonfinite_loss`: what a NaN/inf loss does under ``on_nonfinite="warn"`` (cs231n keeps
   going; one ``RuntimeWarning`` per Solver) or ``"stop"`` (``FloatingPointError``).
 * :func:`deferred_interrupt`: while training in the main thread, Ctrl-C (SIGINT) only sets a
@@ -27,9 +28,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import backend, optim, validation
+from ..choices import valid_and_suggestion
 
-__all__ = ["NONFINITE_MODES", "check_data", "check_solver_args", "deferred_interrupt", "nonfinite_loss",
-           "resolve_update_rule"]
+__all__ = ["DIVERGENCE_FACTOR", "NONFINITE_MODES", "check_data", "check_divergence", "check_solver_args",
+           "deferred_interrupt", "nonfinite_loss", "resolve_update_rule"]
 
 logger = logging.getLogger("xnn.solver")
 
@@ -41,7 +43,10 @@ def check_solver_args(solver: Any) -> None:
     """Validate the Solver's keyword arguments in place (ints become ``int``)."""
     fn = "Solver"
     if solver.on_nonfinite not in NONFINITE_MODES:
-        raise ValueError(f'{fn}: on_nonfinite must be "warn" or "stop", got {solver.on_nonfinite!r}')
+        raise ValueError(f"{fn}: on_nonfinite must be \"warn\" or \"stop\", got {solver.on_nonfinite!r}; "
+                         + valid_and_suggestion(solver.on_nonfinite, NONFINITE_MODES))
+    if solver.progress not in (None, True, False):
+        raise TypeError(f"{fn}: progress must be None (auto), True or False, got {solver.progress!r}")
     solver.batch_size = validation.check_positive_int(fn, "batch_size", solver.batch_size)
     solver.num_epochs = validation.check_nonneg_int(fn, "num_epochs", solver.num_epochs)
     solver.print_every = validation.check_positive_int(fn, "print_every", solver.print_every)
@@ -166,11 +171,31 @@ def resolve_update_rule(rule: str | Callable, module: types.ModuleType = optim) 
     """A callable update rule: ``rule`` itself, or the function of ``module`` it names.
 
     ``module`` defaults to :mod:`xnn.optim` (the course flavors pass their own optimizer module);
-    the names it accepts are ``module.UPDATE_RULES``. Raises cs231n's
-    ``ValueError('Invalid update_rule "<name>"')`` for any other name.
+    the names it accepts are ``module.UPDATE_RULES``. Any other name raises cs231n's
+    ``ValueError('Invalid update_rule "<name>"')``, followed by the valid names and a "did you mean".
     """
     if callable(rule):
         return rule
     if not isinstance(rule, str) or rule not in module.UPDATE_RULES:
-        raise ValueError('Invalid update_rule "%s"' % rule)
+        raise ValueError('Invalid update_rule "%s"; %s' % (rule, valid_and_suggestion(rule, module.UPDATE_RULES)))
     return getattr(module, rule)
+
+
+#: A finite loss above ``DIVERGENCE_FACTOR * max(first loss, 1)`` makes the Solver warn that training diverges.
+DIVERGENCE_FACTOR = 10.0
+
+
+def check_divergence(solver: Any, t: int, num_iterations: int) -> None:
+    """One ``RuntimeWarning`` per Solver when the newest loss exceeds :data:`DIVERGENCE_FACTOR` times
+    ``max(first loss, 1)`` (the 1 keeps a tiny first loss from making ordinary noise look like divergence)."""
+    if getattr(solver, "_warned_divergence", False) or not solver.loss_history:
+        return
+    first, loss = solver.loss_history[0], solver.loss_history[-1]
+    if not (math.isfinite(first) and math.isfinite(loss)) or loss <= DIVERGENCE_FACTOR * max(first, 1.0):
+        return
+    solver._warned_divergence = True
+    lr = solver.optim_config.get("learning_rate")
+    setting = f" (optim_config['learning_rate'] = {lr!r})" if lr is not None else ""
+    warnings.warn(f"Solver: the loss is diverging: {loss:.4g} at iteration {t + 1} / {num_iterations} is more than "
+                  f"{DIVERGENCE_FACTOR:g}x the first loss {first:.4g}; the learning rate is probably too high"
+                  f"{setting}", RuntimeWarning, stacklevel=4)
