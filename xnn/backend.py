@@ -24,6 +24,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from .choices import did_you_mean
+
 __all__ = [
     "namespace",
     "namespace_name",
@@ -126,7 +128,9 @@ def is_strict_namespace(xp) -> bool:
 def _normalize_device(device: str) -> str:
     key = str(device).lower()
     if key not in _DEVICE_ALIASES:
-        raise ValueError(f"unknown device {device!r}; expected one of 'cpu', 'gpu', 'cuda', 'auto'")
+        hint = did_you_mean(key, _DEVICE_ALIASES)
+        raise ValueError(f"unknown device {device!r}; expected one of 'cpu', 'gpu', 'cuda', 'auto'"
+                         + (f"; {hint}" if hint else ""))
     return _DEVICE_ALIASES[key]
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import backend
+from .choices import did_you_mean
 from .kernels.geometry import conv_output_hw, pool_output_hw
 
 __all__ = [
@@ -132,7 +133,9 @@ def check_mode(fn: str, layer: str, mode: Any) -> str:
     """``mode`` if it is ``'train'`` or ``'test'``; else cs231n's ``ValueError``
     (``Invalid forward <layer> mode "<mode>"``, prefixed with ``fn``)."""
     if mode not in ("train", "test"):
-        raise ValueError(f'{fn}: Invalid forward {layer} mode "{mode}"; expected "train" or "test"')
+        hint = did_you_mean(mode, ("train", "test"))
+        raise ValueError(f'{fn}: Invalid forward {layer} mode "{mode}"; expected "train" or "test"'
+                         + (f"; {hint}" if hint else ""))
     return mode
 
 

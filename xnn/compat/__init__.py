@@ -29,6 +29,7 @@ import importlib.util
 import sys
 import types
 
+from ..choices import did_you_mean
 from . import _hook
 from .flavors import FLAVORS, Flavor
 
@@ -54,7 +55,9 @@ def aliases() -> dict[str, str]:
 
 def _flavor(flavor: str) -> Flavor:
     if not isinstance(flavor, str) or flavor not in FLAVORS:
-        raise ValueError(f"alias: unknown flavor {flavor!r}; choose one of {sorted(FLAVORS)}")
+        hint = did_you_mean(flavor, FLAVORS)
+        raise ValueError(f"alias: unknown flavor {flavor!r}; choose one of {sorted(FLAVORS)}"
+                         + (f"; {hint}" if hint else ""))
     return FLAVORS[flavor]
 
 

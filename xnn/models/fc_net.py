@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend, layers, validation
+from ..choices import valid_and_suggestion
 from .base import (
     ModelBase,
     add_weight_decay,
@@ -116,8 +117,8 @@ class FullyConnectedNet(ModelBase):
                  device: str | None = None) -> None:
         fn = "FullyConnectedNet"
         if normalization not in NORMALIZATIONS:
-            raise ValueError(f"{fn}: unknown normalization {normalization!r}; expected None, 'batchnorm' "
-                             "or 'layernorm'")
+            raise ValueError(f"{fn}: unknown normalization {normalization!r}; "
+                             + valid_and_suggestion(normalization, NORMALIZATIONS))
         if not 0 < dropout_keep_ratio <= 1:
             raise ValueError(f"{fn}: dropout_keep_ratio is the probability of keeping a unit and must lie "
                              f"in (0, 1], got {dropout_keep_ratio!r}")
