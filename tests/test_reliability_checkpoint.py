@@ -115,7 +115,8 @@ def _cli_run(out: Path, *argv: str, code: int = 0) -> Path:
     return run
 
 
-def test_cli_resume_after_a_crash_continues_the_loss_curve(tmp_path, monkeypatch):
+def test_cli_resume_after_a_crash_continues_the_loss_curve(tmp_path, monkeypatch, capsys):
+    from xnn import cli
     from xnn.solver import Solver
     full = _cli_run(tmp_path / "full", "--epochs", "3")
     assert not list(full.glob("checkpoint*"))  # removed once training completed
@@ -129,9 +130,12 @@ def test_cli_resume_after_a_crash_continues_the_loss_curve(tmp_path, monkeypatch
     monkeypatch.setattr(Solver, "_step", crash_in_epoch_2)
     crashed = _cli_run(tmp_path / "crashed", "--epochs", "3", code=2)
     assert sorted(p.name for p in crashed.glob("checkpoint*")) == ["checkpoint_epoch_1.npz"]  # newest only
+    err = capsys.readouterr().err
+    assert f"xnn: {crashed} keeps checkpoint_epoch_1.npz; after fixing the cause, continue with: " in err
     monkeypatch.setattr(Solver, "_step", step)
-    resumed = _cli_run(tmp_path / "resumed", "--epochs", "3", "--resume", str(crashed / "checkpoint_epoch_1.npz"))
-    want, got = (json.loads((run / "history.json").read_text()) for run in (full, resumed))
+    assert cli.main(["train", "--resume", str(crashed), "--quiet"]) == 0  # the same directory, its own settings
+    assert list((tmp_path / "crashed").iterdir()) == [crashed] and not list(crashed.glob("checkpoint*"))
+    want, got = (json.loads((run / "history.json").read_text()) for run in (full, crashed))
     assert len(want["loss_history"]) == 9 and got["loss_history"] == want["loss_history"]
     assert got["val_acc_history"] == want["val_acc_history"] and got["best_val_acc"] == want["best_val_acc"]
 

@@ -116,21 +116,21 @@ def nonfinite_loss(solver: Any, t: int, num_iterations: int) -> None:
 
     ``"stop"``: sets ``solver.stop_reason`` and raises ``FloatingPointError`` naming the
     iteration and the last finite loss (before the parameters are updated with that step's
-    gradients). ``"warn"``: one ``RuntimeWarning`` (and a log line) per Solver, then training
-    goes on as in cs231n.
+    gradients). ``"warn"``: one ``RuntimeWarning`` (and an INFO log record) per Solver, then
+    training goes on as in cs231n.
     """
     loss = solver.loss_history[-1]
     last = _last_finite(solver.loss_history)
     before = "no finite loss before it" if last is None else f"last finite loss {last[1]!r} at iteration {last[0]}"
     reason = f"loss is {loss} at iteration {t + 1} / {num_iterations} ({before})"
     if solver.on_nonfinite == "stop":
+        # The exception carries the message; logging it too would print it twice.
         solver.stop_reason = reason + "; training stopped"
-        logger.warning("Solver: %s", solver.stop_reason)
         raise FloatingPointError(f"Solver: {solver.stop_reason} (on_nonfinite='stop')")
     if not solver._warned_nonfinite:
         solver._warned_nonfinite = True
         message = f"Solver: {reason}; training goes on (pass on_nonfinite='stop' to stop)"
-        logger.warning(message)
+        logger.info(message)  # the warning is what users see; an unconfigured WARNING log would repeat it
         warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 

@@ -1,8 +1,12 @@
 """Run directories and what a run's settings build: the data, the model, the directory itself.
 
 A run directory ``<out>/<model>-<YYYYmmdd-HHMMSS>/`` (as ``xnn train`` writes it) holds
-``config.json`` (every setting, versions, data sizes), ``history.json`` (the Solver's histories and
-final accuracies), ``history.png``, ``filters.png`` and ``model.npz`` (the model's ``save`` format).
+``config.json`` (every setting, versions, data sizes, ``input_shape``, ``class_names``),
+``preprocessing.npz`` (``mean_image (C, H, W)``: the training mean subtracted from every image),
+``history.json`` (the Solver's histories and final accuracies), ``history.png``, ``filters.png`` and
+``model.npz`` (the model's ``save`` format). ``config.json`` + ``model.npz`` (+ ``preprocessing.npz``)
+are what :func:`load_run` needs to rebuild the trained model.
+
 The settings are a dict with the keys ``model`` (``cnn``, ``fc``, ``twolayer``, ``softmax``),
 ``dtype``, ``device``, ``reg``, ``model_kwargs``, and for the data ``data`` (``sample`` or
 ``cifar10``), ``data_dir``, ``num_train``, ``num_val``.
@@ -11,15 +15,21 @@ The settings are a dict with the keys ``model`` (``cnn``, ``fc``, ``twolayer``, 
 from __future__ import annotations
 
 import json
+import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, npz
 
-__all__ = ["build_model", "load_data", "make_run_dir", "write_json"]
+__all__ = ["PREPROCESSING_FILE", "Run", "build_model", "load_data", "load_run", "load_test_data", "make_run_dir",
+           "model_inputs", "write_json"]
+
+PREPROCESSING_FILE = "preprocessing.npz"
+DEFAULT_INPUT_SHAPE = (3, 32, 32)
 
 
 def make_run_dir(out: str | Path, model: str) -> Path:
@@ -37,17 +47,42 @@ def make_run_dir(out: str | Path, model: str) -> Path:
     raise RuntimeError(f"train: could not create a new run directory under {parent}")
 
 
-def load_data(settings: dict[str, Any]) -> dict[str, np.ndarray]:
-    """X_train/y_train/X_val/y_val (float64 NCHW, mean-subtracted) for the chosen data source."""
+def train_mean(X: np.ndarray) -> np.ndarray:
+    """The mean image ``(C, H, W)`` of NCHW images ``X`` (the same values the course's loaders subtract)."""
+    return np.mean(X.transpose(0, 2, 3, 1), axis=0).transpose(2, 0, 1)
+
+
+def load_data(settings: dict[str, Any]) -> dict[str, Any]:
+    """X_train/y_train/X_val/y_val for the chosen data source, plus ``mean_image`` and ``class_names``.
+
+    X: NCHW in ``settings['dtype']``, the training mean image subtracted (exactly what
+    ``load_sample`` / ``get_CIFAR10_data`` return); ``mean_image``: ``(C, H, W)`` float64.
+    """
     from ..data import get_CIFAR10_data, load_sample
     if settings["data"] == "sample":
-        data = load_sample(settings["num_train"], settings["num_val"], 0)
+        raw = load_sample(settings["num_train"], settings["num_val"], 0, subtract_mean=False)
     else:
-        data = get_CIFAR10_data(settings["num_train"] or 49000, settings["num_val"] or 1000, 0,
-                                cifar10_dir=settings["data_dir"])
+        raw = get_CIFAR10_data(settings["num_train"] or 49000, settings["num_val"] or 1000, 0, subtract_mean=False,
+                               cifar10_dir=settings["data_dir"])
+    mean = train_mean(raw["X_train"])
     dtype = np.dtype(settings["dtype"])
-    return {k: data[k].astype(dtype) if k.startswith("X") else data[k]
-            for k in ("X_train", "y_train", "X_val", "y_val")}
+    data: dict[str, Any] = {k: (raw[k] - mean).astype(dtype) if k.startswith("X") else raw[k]
+                            for k in ("X_train", "y_train", "X_val", "y_val")}
+    from ..data import CIFAR10_CLASSES
+    data["mean_image"], data["class_names"] = mean, [str(c) for c in raw.get("classes", CIFAR10_CLASSES)]
+    return data
+
+
+def load_test_data(source: str, data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every test image of ``source`` (``"sample"``: 400; ``"cifar10"``: the whole ``test_batch``) as
+    raw NCHW float64 ``(N, 3, 32, 32)`` values 0..255, with int64 labels ``(N,)``."""
+    from ..data import default_cifar10_dir, load_CIFAR_batch, load_sample
+    if source == "sample":
+        raw = load_sample(0, 0, None, subtract_mean=False)
+        return raw["X_test"], raw["y_test"]
+    root = Path(data_dir) if data_dir is not None else default_cifar10_dir()
+    X, y = load_CIFAR_batch(root / "test_batch")
+    return np.ascontiguousarray(X.transpose(0, 3, 1, 2)), y
 
 
 def build_model(settings: dict[str, Any], input_shape: tuple[int, ...]) -> Any:
@@ -65,9 +100,90 @@ def build_model(settings: dict[str, Any], input_shape: tuple[int, ...]) -> Any:
         xp = backend.namespace_for_device(device)
         model.params = {k: xp.astype(v, getattr(xp, settings["dtype"])) for k, v in model.params.items()}
         return model
-    return models.Softmax()
+    return models.Softmax().to(device)
+
+
+def model_inputs(model_name: str, X: np.ndarray, device: str) -> Any:
+    """What the model takes for mean-subtracted NCHW images ``X``: the images themselves, or for the
+    linear ``softmax`` model flattened rows with a bias column of ones appended, on ``device``."""
+    if model_name != "softmax":
+        return X
+    flat = X.reshape(X.shape[0], -1)
+    return backend.to_device(np.hstack([flat, np.ones((flat.shape[0], 1), flat.dtype)]), device)
 
 
 def write_json(path: Path, obj: Any) -> None:
     """``obj`` as indented JSON at ``path`` (a trailing newline, so the file ends cleanly)."""
     path.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+@dataclass
+class Run:
+    """A trained run loaded back by :func:`load_run`.
+
+    Attributes: ``path`` (the run directory), ``config`` (``config.json``), ``model`` (rebuilt,
+    trained parameters loaded), ``mean_image`` (``(C, H, W)``, subtracted from every input),
+    ``class_names``, ``history`` (``history.json``, or ``{}``).
+    """
+
+    path: Path
+    config: dict[str, Any]
+    model: Any
+    mean_image: np.ndarray
+    class_names: list[str]
+    history: dict[str, Any] = field(default_factory=dict)
+
+    def inputs(self, images: Any) -> Any:
+        """Model inputs for raw NCHW images ``(N, C, H, W)`` with values 0..255 (the training data's scale):
+        the mean image subtracted, cast to the run's dtype (flattened with a bias column for softmax)."""
+        X = np.asarray(backend.to_numpy(images), dtype=np.float64) - self.mean_image
+        X = X.astype(np.dtype(self.config.get("dtype", "float32")))
+        return model_inputs(self.config["model"], X, self.model.device)
+
+    def predict(self, images: Any) -> np.ndarray:
+        """Class labels ``(N,)`` (host NumPy) of raw NCHW images 0..255."""
+        return np.asarray(backend.to_numpy(self.model.predict(self.inputs(images))))
+
+    def predict_proba(self, images: Any) -> np.ndarray:
+        """Class probabilities ``(N, C)`` (host NumPy) of raw NCHW images 0..255."""
+        return np.asarray(backend.to_numpy(self.model.predict_proba(self.inputs(images))))
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{str(path)!r} ({what}) is not valid JSON: {err}") from err
+
+
+def _mean_image(run: Path, config: dict[str, Any]) -> np.ndarray:
+    """``preprocessing.npz``'s mean image, or (older run directories) the mean of the run's training data."""
+    if (run / PREPROCESSING_FILE).is_file():
+        return npz.load(run / PREPROCESSING_FILE)["mean_image"]
+    return load_data({**config, "dtype": "float64"})["mean_image"]
+
+
+def load_run(run_dir: str | os.PathLike, device: str | None = None) -> Run:
+    """Rebuild the trained model of a run directory (``config.json`` + ``model.npz``) in one call.
+
+    ``device``: where to put the model (``None``: the device in force, see
+    :func:`xnn.backend.resolve_device`), whatever device it was trained on. The parameters are
+    loaded strictly (a ``model.npz`` that does not fit the config raises ``ValueError`` naming every
+    difference). Raises ``FileNotFoundError`` naming what is missing for a directory that is not a
+    finished run.
+    """
+    run = Path(run_dir)
+    if not (run / "config.json").is_file():
+        raise FileNotFoundError(f"{str(run)!r} is not a run directory: it has no config.json (xnn train writes "
+                                "config.json and model.npz into runs/<model>-<timestamp>/)")
+    if not (run / "model.npz").is_file():
+        raise FileNotFoundError(f"{str(run)!r} has no model.npz: the run did not finish; continue it with "
+                                f"xnn train --resume {run}")
+    config = _read_json(run / "config.json", "the run's settings")
+    settings = {**config, "device": backend.resolve_device(device)}
+    model = build_model(settings, tuple(config.get("input_shape", DEFAULT_INPUT_SHAPE)))
+    model.load_state_arrays(npz.load(run / "model.npz"), strict=True, fname=run / "model.npz")
+    from ..data import CIFAR10_CLASSES
+    history = _read_json(run / "history.json", "the run's histories") if (run / "history.json").is_file() else {}
+    return Run(path=run, config=config, model=model, mean_image=_mean_image(run, config),
+               class_names=list(config.get("class_names", CIFAR10_CLASSES)), history=history)
