@@ -40,12 +40,17 @@ def test_python_m_xnn():
 
 
 @pytest.mark.parametrize("argv", [["train", "--epochs", "0"], ["train", "--model", "resnet"],
-                                  ["train", "--lr", "-1"], ["data"], ["bogus"]])
+                                  ["train", "--lr", "-1"], ["data", "upload"], ["bogus"]])
 def test_bad_arguments(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(argv)
     assert exc.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_bare_data_prints_its_help(capsys):
+    assert cli.main(["data"]) == 0
+    assert capsys.readouterr().out.startswith("usage: xnn data [-h] {download}")
 
 
 def test_data_download_command(monkeypatch, tmp_path, capsys):

@@ -18,9 +18,15 @@ DATA_SOURCES = ("sample", "cifar10")
 DEVICES = ("cpu", "gpu", "auto")
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps descriptions and epilogs as written and appends ``(default: ...)`` to every option with a
-    default worth showing (not None, not a store_true False)."""
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps one-paragraph descriptions, keeps texts with line breaks (tables, examples) as written, and
+    appends ``(default: ...)`` to every option with a default worth showing (not None, not a store_true
+    False)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""

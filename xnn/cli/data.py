@@ -5,19 +5,26 @@ from __future__ import annotations
 import argparse
 
 from .. import data
+from .common import HelpFormatter
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub) -> None:
-    """Register ``xnn data download``."""
-    p = sub.add_parser("data", help="dataset commands")
+    """Register ``xnn data download`` (``xnn data`` alone prints its help)."""
+    p = sub.add_parser("data", help="dataset commands", formatter_class=HelpFormatter)
     data_sub = p.add_subparsers(dest="data_command", metavar="{download}")
-    data_sub.required = True
-    dl = data_sub.add_parser("download", help="download and extract CIFAR-10 (python version, about 163 MB)")
+    p.set_defaults(run=lambda args: _print_help(p))
+    dl = data_sub.add_parser("download", help="download and extract CIFAR-10 (python version, about 163 MB)",
+                             formatter_class=HelpFormatter)
     dl.add_argument("--dest", help="directory to put cifar-10-batches-py in (default: $XNN_DATA or the "
                                    "per-user cache)")
     dl.set_defaults(run=run)
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -62,6 +62,12 @@ SETTING_FLAGS = {"--model": "model", "--epochs": "epochs", "--batch-size": "batc
 RESUME_OVERRIDES = ("--epochs", "--device")
 
 
+EXAMPLES = (("xnn train", "a cnn on the bundled CIFAR-10 sample"),
+            ("xnn train --model fc --epochs 20 --lr 5e-4", "another model, other settings"),
+            ("xnn train --resume runs/cnn-20260101-120000", "continue after Ctrl-C or a crash"),
+            ("xnn eval runs/cnn-20260101-120000", "test accuracy, per class"))
+
+
 def _defaults_table() -> str:
     rows = [("model", "epochs", "batch", "lr", "lr-decay", "update-rule", "reg", "architecture")]
     for name, d in DEFAULTS.items():
@@ -79,11 +85,8 @@ def add_parser(sub) -> None:
         "train", help="train a model and write a run directory", formatter_class=HelpFormatter,
         description="Train a model with the Solver and write config.json, preprocessing.npz, history.json, "
                     "history.png, filters.png and model.npz into <out>/<model>-<timestamp>/.",
-        epilog="per-model defaults (used for the options you do not give):\n" + _defaults_table() +
-               "\n\nexamples:\n  xnn train                                   # cnn on the bundled sample\n"
-               "  xnn train --model fc --epochs 20 --lr 5e-4\n  xnn train --resume runs/cnn-20260101-120000"
-               "   # continue after Ctrl-C or a crash\n  xnn eval runs/cnn-20260101-120000           "
-               "# test accuracy, per class")
+        epilog="per-model defaults (used for the options you do not give):\n" + _defaults_table() + "\n\nexamples:\n"
+               + "\n".join(f"  {cmd:<46}# {what}" for cmd, what in EXAMPLES))
     p.add_argument("--model", type=choice(MODELS), metavar="{" + ",".join(MODELS) + "}",
                    help="cnn = ThreeLayerConvNet, fc = FullyConnectedNet, twolayer = TwoLayerNet, softmax = linear "
                         "Softmax classifier (default: cnn)")
