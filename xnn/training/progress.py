@@ -102,7 +102,8 @@ class _EpochLines(Progress):
     def epoch_end(self, epoch: int, num_epochs: int) -> None:
         elapsed = time.perf_counter() - self.start
         rate = (self.done - self.start_done) / elapsed if elapsed > 0 else 0.0
-        left = f", about {(self.total - self.done) / rate:.0f} s left" if rate > 0 and self.done < self.total else ""
+        remaining = (self.total - self.done) / rate if rate > 0 else 0.0
+        left = f", about {remaining:.0f} s left" if remaining >= 1 else ""
         mean = sum(self.losses) / len(self.losses) if self.losses else float("nan")
         print(f"train: epoch {epoch} / {num_epochs}, iteration {self.done} / {self.total}, loss {mean:.4f} "
               f"(epoch mean), {elapsed:.1f} s{left}", flush=True)
