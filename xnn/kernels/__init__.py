@@ -31,6 +31,12 @@ the namespace the caller already resolved; ``None`` means "look it up"):
     ``x_shape``, dw ``w.shape``, db ``(F,)``. With ``need_dx=False`` dx is ``None`` and its matmul
     + col2im are skipped.
 
+``embedding_backward(dout, idx, V) -> dW``
+    The word-embedding gradient, a scatter-add: dout ``(M, D)`` float, idx ``(M,)`` integer with
+    ``0 <= idx < V`` (checked by the layer); dW ``(V, D)`` in dout's dtype with
+    ``dW[v] = sum of dout[m] over every m with idx[m] == v`` (repeated indices accumulate, rows
+    never named are exactly 0). Deterministic on every path (no float atomics).
+
 ``relu_backward(dout, x) -> dx``
     ``dout`` where ``x > 0``, else 0 (``dout``'s shape and dtype; a non-finite ``dout`` where
     ``x <= 0`` still gives 0).
@@ -62,12 +68,12 @@ from typing import Any
 
 from .. import backend
 
-__all__ = ["CHOICES", "OPS", "ConvColumns", "col2im", "conv_backward", "conv_forward", "current", "im2col",
-           "implementation", "kernel_path", "maxpool_backward", "maxpool_forward", "op_path", "relu_backward",
-           "use"]
+__all__ = ["CHOICES", "OPS", "ConvColumns", "col2im", "conv_backward", "conv_forward", "current",
+           "embedding_backward", "im2col", "implementation", "kernel_path", "maxpool_backward", "maxpool_forward",
+           "op_path", "relu_backward", "use"]
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
-       "relu_backward")
+       "relu_backward", "embedding_backward")
 #: The values of ``kernels.use(...)`` and ``XNN_KERNELS``.
 CHOICES = ("auto", "generic")
 
@@ -207,3 +213,9 @@ def relu_backward(dout, x, *, xp=None):
     """ReLU backward: ``dout`` where ``x > 0``, else 0."""
     xp = _xp(xp, dout=dout, x=x)
     return _provider("relu_backward", xp).relu_backward(dout, x, xp=xp)
+
+
+def embedding_backward(dout, idx, V: int, *, xp=None):
+    """Word-embedding backward: dW ``(V, D)`` with every row of dout ``(M, D)`` added at ``idx (M,)``."""
+    xp = _xp(xp, dout=dout, idx=idx)
+    return _provider("embedding_backward", xp).embedding_backward(dout, idx, int(V), xp=xp)
