@@ -34,10 +34,11 @@ Additions (all optional):
   ``<checkpoint_name>_epoch_<epoch>_interrupted.npz`` (when ``checkpoint_name`` is set) and
   re-raises ``KeyboardInterrupt``; ``resume`` from that file continues mid-epoch.
 * Bad arguments and data raise ``ValueError``/``TypeError`` naming ``Solver`` and the argument
-  (see :mod:`xnn.training.guards`).
-* :meth:`Solver.record_histories_as_npz` (Berkeley CS182's name).
+  (see :mod:`xnn.training.guards`); :meth:`Solver.record_histories_as_npz` (Berkeley CS182's name).
 
-Histories hold Python floats.
+Histories hold Python floats. Subclasses with another data layout (the captioning solver)
+override the hooks ``defaults``, ``_read_data``, ``_check_data``, ``_num_train``, ``_minibatch``,
+``_check_and_record`` and ``_finish``.
 """
 
 from __future__ import annotations
@@ -102,23 +103,30 @@ class Solver:
     """
 
     optim_module: types.ModuleType = optim
+    #: Keyword arguments and their defaults (subclasses with another contract replace it).
+    defaults: dict[str, Any] = _DEFAULTS
 
     def __init__(self, model: Any, data: Mapping[str, Any], **kwargs: Any) -> None:
-        validation.require_keys("Solver", "data", data, ("X_train", "y_train", "X_val", "y_val"))
         self.model = model
-        self.X_train, self.y_train = data["X_train"], data["y_train"]
-        self.X_val, self.y_val = data["X_val"], data["y_val"]
-        for key, default in _DEFAULTS.items():
+        self._read_data(data)
+        for key, default in self.defaults.items():
             setattr(self, key, kwargs.pop(key, dict(default) if isinstance(default, dict) else default))
         if kwargs:
             raise ValueError("Unrecognized arguments %s" % ", ".join('"%s"' % k for k in kwargs))
         self.update_rule = resolve_update_rule(self.update_rule, self.optim_module)
-        check_data(self.X_train, self.y_train, self.X_val, self.y_val)
+        self._check_data()
         check_solver_args(self)
         self.device = backend.resolve_device(self.device)
         if hasattr(model, "to"):
             model.to(self.device)
         self._reset()
+
+    def _read_data(self, data: Mapping[str, Any]) -> None:  # KeyError naming missing keys
+        validation.require_keys("Solver", "data", data, ("X_train", "y_train", "X_val", "y_val"))
+        self.X_train, self.y_train, self.X_val, self.y_val = (data[k] for k in ("X_train", "y_train", "X_val", "y_val"))
+
+    def _check_data(self) -> None:  # after the keyword arguments, as before
+        check_data(self.X_train, self.y_train, self.X_val, self.y_val)
 
     def _reset(self) -> None:
         """Fresh training state: epoch 0, empty histories, one shallow config copy per parameter."""
@@ -137,16 +145,18 @@ class Solver:
     def _on_device(self, a: Any) -> Any:
         return backend.to_device(a, self.device)
 
+    def _minibatch(self) -> tuple[Any, ...]:
+        """``model.loss``'s arguments for one step: ``(X_batch, y_batch)`` drawn with replacement."""
+        batch_mask = np.random.choice(self.X_train.shape[0], self.batch_size)  # noqa: NPY002  (cs231n's RNG use)
+        return (self._on_device(backend.gather_rows(self.X_train, batch_mask)),
+                self._on_device(backend.gather_rows(self.y_train, batch_mask)))
+
     def _step(self, t: int = 0, num_iterations: int = 0) -> None:
-        """One update: a minibatch drawn with replacement, the model's loss, every parameter's rule.
+        """One update: a minibatch (:meth:`_minibatch`), the model's loss, every parameter's rule.
 
         A non-finite loss goes to :func:`xnn.training.guards.nonfinite_loss` before the update.
         """
-        num_train = self.X_train.shape[0]
-        batch_mask = np.random.choice(num_train, self.batch_size)  # noqa: NPY002  (cs231n's RNG consumption)
-        X_batch = self._on_device(backend.gather_rows(self.X_train, batch_mask))
-        y_batch = self._on_device(backend.gather_rows(self.y_train, batch_mask))
-        loss, grads = self.model.loss(X_batch, y_batch)
+        loss, grads = self.model.loss(*self._minibatch())
         self.loss_history.append(float(loss))
         if not math.isfinite(self.loss_history[-1]):
             nonfinite_loss(self, t, num_iterations)
@@ -190,7 +200,7 @@ class Solver:
         :meth:`resume` it continues after the checkpoint's step. Ctrl-C saves an
         ``_interrupted`` checkpoint after the current step and re-raises ``KeyboardInterrupt``.
         """
-        iterations_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
+        iterations_per_epoch = max(self._num_train() // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
         bar = self._progress_bar(num_iterations, self.iteration + 1)
         try:
@@ -206,6 +216,12 @@ class Solver:
             if bar is not None:
                 bar.close()
         self.iteration = -1
+        self._finish()
+
+    def _num_train(self) -> int:
+        return self.X_train.shape[0]
+
+    def _finish(self) -> None:  # after the last step the model keeps the best parameters seen
         self.model.params = self.best_params
 
     def _after_step(self, t: int, num_iterations: int, iterations_per_epoch: int, bar: Any) -> None:

@@ -1,4 +1,4 @@
-"""Models: linear classifiers, TwoLayerNet, FullyConnectedNet, ThreeLayerConvNet.
+"""Models: linear classifiers, TwoLayerNet, FullyConnectedNet, ThreeLayerConvNet, CaptioningRNN.
 
 Every model takes ``device=`` (``"cpu"``, ``"gpu"``, ``"auto"``; ``None`` = the device in force),
 draws its initial weights on the host in cs231n's RNG order, and has ``to(device)``, ``device``,
@@ -8,6 +8,7 @@ draws its initial weights on the host in cs231n's RNG order, and has ``to(device
 from .cnn import ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
 from .linear import LinearClassifier, LinearSVM, Softmax
+from .rnn import CaptioningRNN
 from .linear_losses import (
     softmax_loss_naive,
     softmax_loss_vectorized,
@@ -19,6 +20,7 @@ __all__ = [
     "TwoLayerNet",
     "FullyConnectedNet",
     "ThreeLayerConvNet",
+    "CaptioningRNN",
     "LinearClassifier",
     "Softmax",
     "LinearSVM",

@@ -46,8 +46,8 @@ def check_solver_args(solver: Any) -> None:
     solver.num_epochs = validation.check_nonneg_int(fn, "num_epochs", solver.num_epochs)
     solver.print_every = validation.check_positive_int(fn, "print_every", solver.print_every)
     validation.check_number(fn, "lr_decay", solver.lr_decay)
-    for name in ("num_train_samples", "num_val_samples"):
-        if getattr(solver, name) is not None:
+    for name in ("num_train_samples", "num_val_samples"):  # absent from the captioning solver
+        if getattr(solver, name, None) is not None:
             setattr(solver, name, validation.check_positive_int(fn, name, getattr(solver, name)))
     if not isinstance(solver.optim_config, dict):
         raise TypeError(f"{fn}: optim_config must be a dict, got {type(solver.optim_config).__name__}")

@@ -11,29 +11,10 @@
 * Every array of 1 MiB or more comes from :data:`.buffers.buffer_pool`, which hands a buffer out
   again once nothing references it (fresh large arrays are page-faulted on every call).
 * ``col2im`` is left to the generic kernel: its adds are bound by reading the column matrix.
-
 * ``embedding_backward``: a stable ``argsort`` of the indices, then ``np.add.reduceat`` over the
   sorted rows, one segment per distinct index (no scatter with repeated indices).
 
 ``benchmarks/README.md`` records what each choice measured and the variants that were dropped.
-=======
-* ``embedding_backward``: a stable ``argsort`` of the indices, then ``np.add.reduceat`` over the
-  sorted rows, one segment per distinct index (median of 21 runs of 10, float32, on a shared 2-core
-  Intel Xeon; ``N x T`` positions, ``V`` words, ``D`` dims): 25x16 V=1004 D=256 0.46 ms vs 0.83 ms
-  ``np.add.at``, 1.95 ms ``np.bincount`` on flattened (row, column) indices, 2.3 ms one-hot GEMM;
-  50x16 V=1004 D=512 2.7 vs 3.3 (add.at) vs 1.6-5.2 (bincount, noisy); 50x16 V=10000 D=512 3.96 vs
-  4.2 vs 6.9; 2x8 V=50000 D=256 1.15 vs 1.16 vs 16.3. ``bincount`` wins some float64 cases
-  (float64 is its native accumulator) but builds a ``V*D`` float64 buffer, which costs with large
-  vocabularies; the sort stays within ~1.3x of the best everywhere and keeps ``dout``'s dtype.
-
-Measured and dropped: col2im adding whole padded rows (long runs instead of ``Wo``-element ones;
-no faster, the adds are bandwidth-bound), splitting the copies/adds over 2 Python threads (no
-faster: OpenBLAS's threads still spin on the second core after each GEMM), batch-chunked
-forward GEMMs (narrower GEMMs lose more than the cache gains).
-
-``col2im`` is the generic kernel: neither a band-accumulator variant nor batch chunking measured
-faster (the adds are bound by reading the column matrix), so NumPy uses the standard-only loop.
->>>>>>> 19f1317 (Recurrent layers: RNN and LSTM step/sequence, stable sigmoid, embedding/temporal layers on any Array API namespace; embedding_backward kernel op (one-hot generic, sorted reduceat on NumPy, deterministic CUDA gather))
 """
 
 from __future__ import annotations
