@@ -34,7 +34,7 @@ def _split(rng: np.random.Generator, split: str, n: int, D: int, T: int, V: int)
 
 def toy_data(seed: int = 0, num_train: int = 20, num_val: int = 6, D: int = 16, T: int = 8,
              num_words: int = 12) -> dict:
-    """The dict :func:`xnn.coco.load_coco_data` would return for this set (same key order)."""
+    """The dict :func:`xnn.data.load_coco_data` would return for this set (same key order)."""
     rng = np.random.default_rng(seed)
     vocab = vocabulary(num_words)
     train = _split(rng, "train", num_train, D, T, len(vocab))

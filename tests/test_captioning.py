@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from coco_toy import toy_data, write_coco_layout
-from xnn import coco
+
 from xnn.captioning_solver import CaptioningSolver
+from xnn.data import coco
 from xnn.models import CaptioningRNN
 
 CAPTION_KEYS = ["train_captions", "train_image_idxs", "val_captions", "val_image_idxs"]
@@ -79,7 +79,7 @@ def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
 def test_importing_coco_does_not_import_h5py():
     import subprocess
     import sys
-    code = "import sys, xnn.coco, xnn.captioning_solver; sys.exit(1 if 'h5py' in sys.modules else 0)"
+    code = "import sys, xnn.data, xnn.captioning_solver; sys.exit(1 if 'h5py' in sys.modules else 0)"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

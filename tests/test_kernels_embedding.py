@@ -70,18 +70,22 @@ def test_generic_serves_array_api_strict(rng):
 
 
 def test_dispatch_and_forced_generic(rng, monkeypatch):
+    import array_api_strict as xs
     monkeypatch.delenv("XNN_KERNELS", raising=False)
     assert "embedding_backward" in kernels.OPS
-    assert kernels.kernel_path(np_xp) == "numpy_fast"
+    assert kernels.op_path("embedding_backward", np_xp) == "numpy_fast"
+    assert kernels.op_path("embedding_backward", xs) == "generic"
     dout, idx = embedding_case(rng, 12, 5, 2, "random")
     calls = []
     monkeypatch.setattr(generic, "embedding_backward",
-                        lambda *a: calls.append("generic") or scatter_ref(a[0], a[1], a[2]))
+                        lambda *a, **kw: calls.append("generic") or scatter_ref(a[0], a[1], a[2]))
     kernels.embedding_backward(dout, idx, 5)
     assert calls == []
+    with kernels.use("generic"):
+        kernels.embedding_backward(dout, idx, 5)
     monkeypatch.setenv("XNN_KERNELS", "generic")
     kernels.embedding_backward(dout, idx, 5)
-    assert calls == ["generic"]
+    assert calls == ["generic", "generic"]
 
 
 def test_numpy_fast_accepts_int32_indices_and_is_deterministic(rng):

@@ -12,9 +12,9 @@ import warnings
 import array_api_compat.numpy as np_xp
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, grad_error, numeric_grad, rel_error
 from recurrent_refs import linspace, lstm_ref, lstm_step_ref, rnn_ref, rnn_step_ref
+
 from xnn import layers
 from xnn.backend import to_numpy
 

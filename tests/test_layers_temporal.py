@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers import assert_namespace, grad_error, numeric_grad, rel_error
 from recurrent_refs import linspace, temporal_softmax_ref
+
 from xnn import layers
 from xnn.backend import to_numpy
 
@@ -70,7 +70,7 @@ def test_word_embedding_bad_indices(xp):
         layers.word_embedding_forward(xp.asarray(np.array([[0, 5]])), W)
     with pytest.raises(ValueError, match=r"word_embedding_forward: x must hold word indices .*min -1"):
         layers.word_embedding_forward(xp.asarray(np.array([[-1, 2]])), W)
-    with pytest.raises(TypeError, match="word_embedding_forward: x must hold integer word indices, got dtype .*float64"):
+    with pytest.raises(TypeError, match="word_embedding_forward: x must hold integer word indices, got .*float64"):
         layers.word_embedding_forward(xp.asarray(np.array([[0.0, 1.0]])), W)
     with pytest.raises(ValueError, match=r"word_embedding_forward: x must be 2-D \(N, T\)"):
         layers.word_embedding_forward(xp.asarray(np.array([0, 1])), W)

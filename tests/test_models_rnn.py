@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers import grad_error, rel_error
 from recurrent_refs import lstm_ref, lstm_step_ref, rnn_ref, rnn_step_ref, temporal_softmax_ref
+
 from xnn import backend
 from xnn.gradient_check import eval_numerical_gradient
 from xnn.models import CaptioningRNN

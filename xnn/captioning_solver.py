@@ -7,12 +7,12 @@ Usage is the course's::
     solver.train()
     solver.loss_history
 
-``data`` is the dict of :func:`xnn.coco.load_coco_data` (at least ``train_captions``,
+``data`` is the dict of :func:`xnn.data.load_coco_data` (at least ``train_captions``,
 ``train_image_idxs``, ``train_features`` and ``train_urls``); the model has ``params`` and
 ``loss(features, captions) -> (loss, grads)``. Keyword arguments (``update_rule="sgd"``,
 ``optim_config={}``, ``lr_decay=1.0``, ``batch_size=100``, ``num_epochs=10``,
 ``print_every=10``, ``verbose=True``), the printed ``(Iteration t / T) loss: ...`` lines, the
-learning-rate decay at each epoch end and the RNG use (one :func:`xnn.coco.sample_coco_minibatch`
+learning-rate decay at each epoch end and the RNG use (one :func:`xnn.data.sample_coco_minibatch`
 draw per step) are the course's; there is no validation and no best-parameter tracking, and
 :meth:`CaptioningSolver.check_accuracy` returns 0.0.
 
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import validation
-from .coco import sample_coco_minibatch
+from .data.coco import sample_coco_minibatch
 from .solver import Solver
 
 __all__ = ["CaptioningSolver"]

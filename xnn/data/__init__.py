@@ -1,11 +1,14 @@
-"""CIFAR-10 data: cs231n's ``data_utils`` functions, a safe downloader and the bundled sample.
+"""Datasets: cs231n's CIFAR-10 ``data_utils`` functions, a safe downloader, the bundled sample, and
+the COCO captioning utilities of assignment 3 (``coco_utils``).
 
 * :mod:`xnn.data.cifar`: ``load_pickle``, ``load_CIFAR_batch``, ``load_CIFAR10``,
   ``get_CIFAR10_data`` (plus a ``cifar10_dir=`` argument), ``load_label_names``;
 * :mod:`xnn.data.paths`: ``default_data_root`` (``$XNN_DATA`` or a per-user cache) and
   ``default_cifar10_dir``;
 * :mod:`xnn.data.download`: ``download_cifar10`` (md5-checked, resumable, safe extraction);
-* :mod:`xnn.data.sample`: ``load_sample``, the real CIFAR-10 subset shipped in the package.
+* :mod:`xnn.data.sample`: ``load_sample``, the real CIFAR-10 subset shipped in the package;
+* :mod:`xnn.data.coco`: ``load_coco_data`` (HDF5 through the optional h5py, ``xnn[coco]``),
+  ``decode_captions``, ``sample_coco_minibatch``.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from .cifar import (
     load_label_names,
     load_pickle,
 )
+from .coco import MissingExtraError, decode_captions, load_coco_data, sample_coco_minibatch
 from .download import CIFAR10_MD5, CIFAR10_URL, download_cifar10
-from .paths import default_cifar10_dir, default_data_root
+from .paths import default_cifar10_dir, default_coco_dir, default_data_root
 from .sample import SAMPLE_FILE, load_sample
 
 __all__ = [
@@ -36,4 +40,9 @@ __all__ = [
     "CIFAR10_MD5",
     "CIFAR10_CLASSES",
     "SAMPLE_FILE",
+    "load_coco_data",
+    "decode_captions",
+    "sample_coco_minibatch",
+    "default_coco_dir",
+    "MissingExtraError",
 ]

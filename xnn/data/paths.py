@@ -1,10 +1,11 @@
-"""Where CIFAR-10 lives by default.
+"""Where CIFAR-10 (and the COCO captioning data) live by default.
 
 :func:`default_data_root` is ``$XNN_DATA`` when set, else a per-user cache directory
 (``~/.cache/xnn`` on Linux, ``~/Library/Caches/xnn`` on macOS, ``%LOCALAPPDATA%\\xnn`` on
 Windows). The CIFAR-10 batches live in its ``cifar-10-batches-py`` subdirectory, which is where
 :func:`xnn.data.download_cifar10` extracts them. ``$XNN_DATA`` may also point straight at a
-``cifar-10-batches-py`` directory.
+``cifar-10-batches-py`` directory. The COCO captioning files (:mod:`xnn.data.coco`) are read from
+its ``coco_captioning`` subdirectory.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["BATCHES_DIRNAME", "TEST_FILE", "TRAIN_FILES", "default_cifar10_dir", "default_data_root"]
+__all__ = ["BATCHES_DIRNAME", "COCO_DIRNAME", "TEST_FILE", "TRAIN_FILES", "default_cifar10_dir", "default_coco_dir",
+           "default_data_root"]
 
 BATCHES_DIRNAME = "cifar-10-batches-py"
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILE = "test_batch"
+COCO_DIRNAME = "coco_captioning"
 
 
 def default_data_root() -> Path:
@@ -43,3 +46,8 @@ def default_cifar10_dir() -> Path:
     if (root / TRAIN_FILES[0]).is_file():
         return root
     return root / BATCHES_DIRNAME
+
+
+def default_coco_dir() -> Path:
+    """Where the COCO captioning files are read from by default: ``<data root>/coco_captioning``."""
+    return default_data_root() / COCO_DIRNAME

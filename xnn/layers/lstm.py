@@ -15,8 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..validation import check_shape, checked_namespace, shape_of, unpack_cache
-from .recurrent_common import (check_sequence_inputs, check_step_inputs, result_dtype, sequence_grads, sigmoid,
-                               step_grads)
+from .recurrent_common import (
+    check_sequence_inputs,
+    check_step_inputs,
+    result_dtype,
+    sequence_grads,
+    sigmoid,
+    step_grads,
+)
 
 __all__ = ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
 

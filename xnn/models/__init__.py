@@ -8,13 +8,13 @@ draws its initial weights on the host in cs231n's RNG order, and has ``to(device
 from .cnn import ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
 from .linear import LinearClassifier, LinearSVM, Softmax
-from .rnn import CaptioningRNN
 from .linear_losses import (
     softmax_loss_naive,
     softmax_loss_vectorized,
     svm_loss_naive,
     svm_loss_vectorized,
 )
+from .rnn import CaptioningRNN
 
 __all__ = [
     "TwoLayerNet",

@@ -13,8 +13,8 @@ A data directory holds (names fixed by the course's download script):
 
 Reading HDF5 needs h5py, an optional extra (``pip install 'xnn[coco]'``); it is imported only
 inside :func:`load_coco_data`, so importing this module never needs it. The default directory
-is ``<xnn data root>/coco_captioning`` (``$XNN_DATA`` or the per-user cache, see
-:func:`xnn.data.default_data_root`).
+is :func:`xnn.data.paths.default_coco_dir`, ``<xnn data root>/coco_captioning`` (``$XNN_DATA``
+or the per-user cache).
 """
 
 from __future__ import annotations
@@ -27,13 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
-from .data import default_data_root
+from .. import backend
+from .paths import default_coco_dir
 
-__all__ = ["BASE_DIR", "default_coco_dir", "load_coco_data", "decode_captions", "sample_coco_minibatch",
-           "MissingExtraError"]
+__all__ = ["BASE_DIR", "load_coco_data", "decode_captions", "sample_coco_minibatch", "MissingExtraError"]
 
-COCO_DIRNAME = "coco_captioning"
 CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"
 SPLITS = ("train", "val")
@@ -43,12 +41,7 @@ class MissingExtraError(ImportError):
     """An optional dependency of xnn is not installed; the message names the pip extra."""
 
 
-def default_coco_dir() -> str:
-    """``<default data root>/coco_captioning``."""
-    return os.path.join(os.fspath(default_data_root()), COCO_DIRNAME)
-
-
-BASE_DIR = default_coco_dir()
+BASE_DIR = os.fspath(default_coco_dir())
 
 
 def _h5py():
@@ -101,8 +94,8 @@ def _check_consistent(data: Mapping[str, Any], base_dir: str) -> None:
     for split in SPLITS:
         idxs, features, urls = data[f"{split}_image_idxs"], data[f"{split}_features"], data[f"{split}_urls"]
         if idxs.size and (idxs.min() < 0 or idxs.max() >= features.shape[0]):
-            raise ValueError(f"load_coco_data: {split}_image_idxs in {base_dir} point at rows {idxs.min()}..{idxs.max()} "
-                             f"but {split}_features has {features.shape[0]} rows")
+            raise ValueError(f"load_coco_data: {split}_image_idxs in {base_dir} point at rows "
+                             f"{idxs.min()}..{idxs.max()} but {split}_features has {features.shape[0]} rows")
         if urls.shape[0] != features.shape[0]:
             raise ValueError(f"load_coco_data: {split}2014_urls.txt has {urls.shape[0]} lines but {split}_features has "
                              f"{features.shape[0]} rows (in {base_dir})")
@@ -140,7 +133,7 @@ def load_coco_data(base_dir: str | os.PathLike = BASE_DIR, max_train: int | None
     _check_consistent(data, base_dir)
     if max_train is not None:
         num_train = data["train_captions"].shape[0]
-        mask = np.random.randint(num_train, size=max_train)
+        mask = np.random.randint(num_train, size=max_train)  # noqa: NPY002  (the course's RNG use)
         data["train_captions"] = data["train_captions"][mask]
         data["train_image_idxs"] = data["train_image_idxs"][mask]
     return data
@@ -179,7 +172,7 @@ def sample_coco_minibatch(data: Mapping[str, Any], batch_size: int = 100,
     gathered where they live (NumPy or a device), the URLs on the host.
     """
     split_size = data[f"{split}_captions"].shape[0]
-    mask = np.random.choice(split_size, batch_size)
+    mask = np.random.choice(split_size, batch_size)  # noqa: NPY002  (the course's RNG use)
     captions = backend.gather_rows(data[f"{split}_captions"], mask)
     image_idxs = backend.to_numpy(backend.gather_rows(data[f"{split}_image_idxs"], mask))
     image_features = backend.gather_rows(data[f"{split}_features"], image_idxs)
