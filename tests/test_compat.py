@@ -254,9 +254,9 @@ def test_force_over_a_real_course_folder(tmp_path):
     (pkg / "classifiers").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     (pkg / "layers.py").write_text("def affine_forward(*a):\n    raise RuntimeError('course stub')\n")
-    (pkg / "rnn_layers.py").write_text("from .layers import *\nCOURSE = True\n")
+    (pkg / "image_utils.py").write_text("from .layers import *\nCOURSE = True\n")
     (pkg / "classifiers" / "__init__.py").write_text("")
-    (pkg / "classifiers" / "rnn.py").write_text("from ..rnn_layers import *\n")
+    (pkg / "classifiers" / "squeezenet.py").write_text("from ..image_utils import *\n")
     (pkg / "datasets" / "cifar-10-batches-py").mkdir(parents=True)  # where get_datasets.sh puts CIFAR-10
     out = _run("""
         import xnn.compat
@@ -267,8 +267,8 @@ def test_force_over_a_real_course_folder(tmp_path):
         xnn.compat.alias("cs231n", force=True)
         import xnn.layers
         from cs231n.layers import affine_forward
-        from cs231n.rnn_layers import COURSE, affine_forward as via_course
-        from cs231n.classifiers.rnn import COURSE as deep
+        from cs231n.image_utils import COURSE, affine_forward as via_course
+        from cs231n.classifiers.squeezenet import COURSE as deep
         print(affine_forward is xnn.layers.affine_forward, via_course is affine_forward, COURSE, deep)
         from cs231n.data_utils import get_CIFAR10_data
         try:

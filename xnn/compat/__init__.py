@@ -17,8 +17,8 @@ functions and classes (or the flavor's thin wrappers of them); xnn's own modules
 
 If a real package of that name is importable (typically the course's own ``cs231n/`` folder
 next to the notebook), :func:`alias` refuses with a ``ValueError``; ``force=True`` then puts xnn
-in front of it, and the course modules xnn does not provide (``cs231n.rnn_layers``,
-``cs231n.coco_utils``, ...) still load from the course folder. Standard-library names and
+in front of it, and the course modules xnn does not provide (``cs231n.image_utils``,
+``cs231n.classifiers.squeezenet``, ...) still load from the course folder. Standard-library names and
 ``xnn`` itself can never be aliased.
 """
 

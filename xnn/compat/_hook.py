@@ -8,7 +8,7 @@ own modules are never renamed or mutated.
 
 When a real package of the same name exists and the alias was forced, the aliased packages keep
 the real package's directories as their ``__path__``: submodules the flavor does not define
-(``cs231n.rnn_layers``, ``cs231n.coco_utils``, ...) then still load from the course folder.
+(``cs231n.image_utils``, ``cs231n.classifiers.squeezenet``, ...) then still load from the course folder.
 """
 
 from __future__ import annotations

@@ -145,6 +145,8 @@ GRADIENT_CHECK = ("eval_numerical_gradient", "eval_numerical_gradient_array", "e
 DATA_UTILS = ("load_pickle", "load_CIFAR_batch", "load_CIFAR10", "get_CIFAR10_data")
 DATA_UTILS_OPTIONAL = ("load_tiny_imagenet", "load_models", "load_imagenet_val")
 VIS_UTILS = ("visualize_grid", "vis_grid", "vis_nn")
+RNN_LAYERS = layers.RNN_LAYERS_NAMES
+COCO_UTILS = ("load_coco_data", "decode_captions", "sample_coco_minibatch", "BASE_DIR")
 
 _FC_NET = Recipe(names=(("xnn.models", ("TwoLayerNet", "FullyConnectedNet")),), star_from=("layers", "layer_utils"))
 _CNN = Recipe(names=(("xnn.models", ("ThreeLayerConvNet",)),), star_from=("layers", "fast_layers", "layer_utils"))
@@ -176,6 +178,11 @@ CS231N = Flavor(
         "classifiers.neural_net": Recipe(names=(("xnn.compat.neural_net", ("TwoLayerNet",)),)),  # a1 up to 2020
         "fc_net": _FC_NET,  # flat layout (UCLA nndl.fc_net, nndl.cnn)
         "cnn": _CNN,
+        # assignment 3 (recurrent captioning); classifiers/rnn.py star-imports rnn_layers
+        "rnn_layers": Recipe(names=(("xnn.layers", RNN_LAYERS),)),
+        "classifiers.rnn": Recipe(names=(("xnn.models", ("CaptioningRNN",)),), star_from=("rnn_layers",)),
+        "captioning_solver": Recipe(names=(("xnn.captioning_solver", ("CaptioningSolver",)),)),
+        "coco_utils": Recipe(names=(("xnn.data.coco", COCO_UTILS),), post=("xnn.compat.course_data:use_course_coco",)),
     },
 )
 
@@ -208,6 +215,7 @@ ECE147 = CS231N.derive(
         "classifiers.cnn": ((_ECE147, ("ThreeLayerConvNet",)),),
         "cnn": ((_ECE147, ("ThreeLayerConvNet",)),),
         "solver": (("xnn.compat.solvers", ("Solver=ECE147Solver",)),),
+        "captioning_solver": (("xnn.compat.solvers", ("CaptioningSolver=ECE147CaptioningSolver",)),),
     },
     extra={
         "conv_layers": Recipe(names=(("xnn.layers", CONV_LAYERS),), star_from=("layers",)),
