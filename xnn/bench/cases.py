@@ -1,7 +1,8 @@
 """The cases of ``xnn bench``: shapes, inputs, FLOP counts and the xnn (fast / generic) runners.
 
 A *case* is one layer or training workload (conv A, conv B, the large conv L, max-pool, large
-max-pool, one ThreeLayerConvNet step, one training epoch with batch 50 or 256).
+max-pool, one ThreeLayerConvNet step, one training epoch with batch 50 or 256, and the recurrent
+cases of :mod:`xnn.bench.recurrent`: an LSTM layer and a CaptioningRNN step).
 Every path (xnn fast, xnn generic, PyTorch) of a case is prepared from the same host inputs,
 drawn from ``np.random.RandomState(231)``, into a :class:`Prepared`: a callable per timed op that
 returns that op's outputs (as a tuple, in the order of ``Case.outputs[op]``). The outputs of the
@@ -24,7 +25,7 @@ from .. import backend
 __all__ = ["Case", "Prepared", "CASE_NAMES", "DEFAULT_CASES", "make_cases", "host_inputs", "prepare_xnn", "conv_flops",
            "conv_forward_memory", "im2col_bytes"]
 
-CASE_NAMES = ("convA", "convB", "convL", "pool", "poolL", "train", "epoch50", "epoch256")
+CASE_NAMES = ("convA", "convB", "convL", "pool", "poolL", "train", "epoch50", "epoch256", "lstm", "caption")
 # The cases run when none are named: the GPU adds the large layers and the training epochs (the CPU
 # set stays the one of the committed CPU table).
 DEFAULT_CASES = {"cpu": ("convA", "convB", "pool", "train"), "gpu": CASE_NAMES}
@@ -101,6 +102,8 @@ def make_cases(quick: bool = False, names: tuple[str, ...] | None = None, device
                  _pool_case("pool", (100, 3, 32, 32)), _pool_case("poolL", (256, 64, 32, 32)),
                  _net_case("train", 50, net), _net_case("epoch50", 50, net, EPOCH_IMAGES),
                  _net_case("epoch256", 256, net, EPOCH_IMAGES)]
+    from .recurrent import recurrent_cases
+    cases += recurrent_cases(quick)
     unknown = set(names or ()) - set(CASE_NAMES)
     if unknown:
         raise ValueError(f"make_cases: unknown case names {sorted(unknown)}; expected some of {CASE_NAMES}")
@@ -163,6 +166,9 @@ def host_inputs(case: Case, dtype: str) -> dict[str, Any]:
     train: ``X`` (batch, C, H, W), ``y`` (batch,) int64 and He-scaled ``params`` W1..b3; epoch: the
     same with ``images`` rows in ``X`` and ``y``.
     """
+    if case.kind in ("lstm", "caption"):
+        from .recurrent import recurrent_inputs
+        return recurrent_inputs(case, dtype)
     rs = np.random.RandomState(231)
     sh = case.shapes
     if case.kind == "conv":
@@ -265,4 +271,7 @@ def prepare_xnn(case: Case, inputs: dict[str, Any], device: str, dtype: str) -> 
         return _prepare_conv(inputs, device)
     if case.kind == "pool":
         return _prepare_pool(inputs, device)
+    if case.kind in ("lstm", "caption"):
+        from .recurrent import prepare_recurrent_xnn
+        return prepare_recurrent_xnn(case, inputs, device)
     return _prepare_train(case, inputs, device, dtype)

@@ -229,7 +229,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs per op (median)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs per op first")
     parser.add_argument("--cases", nargs="+", choices=CASE_NAMES, default=None,
-                        help="default: convA convB pool train on the cpu, all of them on the gpu")
+                        help="default: convA convB pool train on the cpu, all of them on the gpu "
+                             "(the recurrent cases: --cases lstm caption)")
     parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
     parser.add_argument("--quick", action="store_true", help="tiny shapes (a smoke test, not a benchmark)")
 
