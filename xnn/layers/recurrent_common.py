@@ -1,6 +1,6 @@
 """Pieces shared by the recurrent layers: input checks, the stable sigmoid, and parameter gradients.
 
-The checks read shapes and dtypes (and, for word indices, their min/max) and raise
+The checks read shapes and dtypes (word indices: :func:`xnn.validation.check_indices`) and raise
 ``ValueError``/``TypeError`` messages that name the layer, the argument and the shapes, like the
 rest of :mod:`xnn.validation`.
 
@@ -15,7 +15,7 @@ from typing import Any
 from .. import backend
 from ..validation import check_array, check_ndim, check_shape, shape_of
 
-__all__ = ["check_indices", "check_mask", "check_step_inputs", "check_sequence_inputs", "sigmoid",
+__all__ = ["check_mask", "check_step_inputs", "check_sequence_inputs", "sigmoid",
            "step_grads", "sequence_grads", "previous_states", "result_dtype"]
 
 Array = Any
@@ -54,27 +54,6 @@ def check_sequence_inputs(fn: str, x: Array, h0: Array, Wx: Array, Wh: Array, b:
     H = _check_weights(fn, D, Wx, Wh, b, gates, f"x {shape_of(x)}")
     check_shape(fn, "h0", h0, (N, H), f"x {shape_of(x)}, Wh {shape_of(Wh)}")
     return N, T, D, H
-
-
-def check_indices(fn: str, name: str, idx: Array, shape: tuple[int, ...] | None, V: int) -> None:
-    """``idx`` must be an integer array (of ``shape`` unless None) with values in ``[0, V)``.
-
-    ``TypeError`` for a non-integer dtype, ``ValueError`` for a wrong shape or an index out of
-    range (the message gives the offending min/max). Reads the min/max (one device sync on a GPU).
-    """
-    check_array(fn, name, idx)
-    xp = backend.namespace(idx)
-    if not xp.isdtype(idx.dtype, "integral"):
-        raise TypeError(f"{fn}: {name} must hold integer word indices, got dtype {idx.dtype} with shape "
-                        f"{shape_of(idx)}")
-    if shape is not None:
-        check_shape(fn, name, idx, shape)
-    if idx.size == 0:
-        return
-    lo, hi = int(xp.min(idx)), int(xp.max(idx))
-    if lo < 0 or hi >= V:
-        raise ValueError(f"{fn}: {name} must hold word indices in [0, {V}) for a vocabulary of {V}, got min {lo}, "
-                         f"max {hi} ({name} {shape_of(idx)})")
 
 
 def check_mask(fn: str, mask: Array, shape: tuple[int, ...], like: Array) -> None:

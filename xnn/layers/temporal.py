@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import kernels
-from ..validation import check_ndim, check_shape, checked_namespace, shape_of, unpack_cache
+from ..validation import check_indices, check_ndim, check_shape, checked_namespace, shape_of, unpack_cache
 from .losses import one_hot
-from .recurrent_common import check_indices, check_mask
+from .recurrent_common import check_mask
 
 __all__ = ["word_embedding_forward", "word_embedding_backward", "temporal_affine_forward",
            "temporal_affine_backward", "temporal_softmax_loss"]

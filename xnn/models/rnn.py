@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from .. import backend, layers, validation
-from ..layers.recurrent_common import check_indices
 from .base import ModelBase
 
 __all__ = ["CaptioningRNN"]
@@ -76,7 +75,7 @@ class CaptioningRNN(ModelBase):
         if captions.shape[0] != features.shape[0] or captions.shape[1] < 2:
             raise ValueError(f"{fn}: captions must have shape ({features.shape[0]}, T + 1) with T >= 1 to match "
                              f"features {tuple(features.shape)}, got {tuple(captions.shape)}")
-        check_indices(fn, "captions", captions, None, self.params["W_embed"].shape[0])
+        validation.check_indices(fn, "captions", captions, None, self.params["W_embed"].shape[0])
 
     # ------------------------------------------------------------------ training loss
     def loss(self, features: Array, captions: Array) -> tuple[float, dict[str, Array]]:
