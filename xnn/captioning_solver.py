@@ -32,20 +32,9 @@ from .solver import Solver
 
 __all__ = ["CaptioningSolver"]
 
-_DEFAULTS: dict[str, Any] = {
-    "update_rule": "sgd",
-    "optim_config": {},
-    "lr_decay": 1.0,
-    "batch_size": 100,
-    "num_epochs": 10,
-    "print_every": 10,
-    "verbose": True,
-    # xnn additions
-    "checkpoint_name": None,
-    "device": None,
-    "progress": False,
-    "on_nonfinite": "warn",
-}
+# The Solver's keyword arguments less the accuracy subsampling (there is no accuracy check here).
+_DEFAULTS: dict[str, Any] = {k: v for k, v in Solver.defaults.items()
+                             if k not in ("num_train_samples", "num_val_samples")}
 
 _TRAIN_KEYS = ("train_captions", "train_image_idxs", "train_features", "train_urls")
 
