@@ -41,6 +41,11 @@ the namespace the caller already resolved; ``None`` means "look it up"):
     ``dout`` where ``x > 0``, else 0 (``dout``'s shape and dtype; a non-finite ``dout`` where
     ``x <= 0`` still gives 0).
 
+``matmul(a, b) -> a @ b``
+    The matrix product of the affine layers (``(M, K) @ (K, N)``), with the namespace's type
+    promotion. A kernel op so that the NumPy path can run it on xnn's worker threads with BLAS on
+    one thread each, like every other product of a training step.
+
 Implementations (each lists the ops it provides in ``OPS``; every other op falls back to
 :mod:`~xnn.kernels.generic`):
 
@@ -69,11 +74,11 @@ from typing import Any
 from .. import backend
 
 __all__ = ["CHOICES", "OPS", "ConvColumns", "col2im", "conv_backward", "conv_forward", "current",
-           "embedding_backward", "im2col", "implementation", "kernel_path", "maxpool_backward", "maxpool_forward",
-           "op_path", "relu_backward", "use"]
+           "embedding_backward", "im2col", "implementation", "kernel_path", "matmul", "maxpool_backward",
+           "maxpool_forward", "op_path", "relu_backward", "use"]
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
-       "relu_backward", "embedding_backward")
+       "relu_backward", "matmul", "embedding_backward")
 #: The values of ``kernels.use(...)`` and ``XNN_KERNELS``.
 CHOICES = ("auto", "generic")
 
@@ -213,6 +218,12 @@ def relu_backward(dout, x, *, xp=None):
     """ReLU backward: ``dout`` where ``x > 0``, else 0."""
     xp = _xp(xp, dout=dout, x=x)
     return _provider("relu_backward", xp).relu_backward(dout, x, xp=xp)
+
+
+def matmul(a, b, *, xp=None):
+    """The matrix product ``a @ b`` of two 2-D arrays."""
+    xp = _xp(xp, a=a, b=b)
+    return _provider("matmul", xp).matmul(a, b, xp=xp)
 
 
 def embedding_backward(dout, idx, V: int, *, xp=None):

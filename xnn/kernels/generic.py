@@ -26,7 +26,7 @@ from .. import backend
 from .geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
-       "relu_backward", "embedding_backward")
+       "relu_backward", "matmul", "embedding_backward")
 
 __all__ = [*OPS, "OPS", "conv_backward_with", "conv_forward_with"]
 
@@ -151,6 +151,12 @@ def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int
                   need_dx: bool = True, *, xp=None):
     """Convolution backward: two matmuls + col2im; ``(dx, dw, db)`` (dx ``None`` unless ``need_dx``)."""
     return conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx, xp=xp)
+
+
+def matmul(a, b, *, xp=None):
+    """``a @ b`` (``xp.matmul``)."""
+    xp = xp or backend.namespace(a=a, b=b)
+    return xp.matmul(a, b)
 
 
 def relu_backward(dout, x, *, xp=None):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import kernels
 from ..validation import check_shape, checked_namespace, shape_of, unpack_cache
 from .recurrent_common import (
     check_sequence_inputs,
@@ -85,7 +86,7 @@ def lstm_step_forward(x: Array, prev_h: Array, prev_c: Array, Wx: Array, Wh: Arr
     fn = "lstm_step_forward"
     xp = checked_namespace(fn, x=x, prev_h=prev_h, prev_c=prev_c, Wx=Wx, Wh=Wh, b=b)
     _, _, H = check_step_inputs(fn, x, prev_h, Wx, Wh, b, gates=4, prev_c=prev_c)
-    act = _activate(xp, x @ Wx + prev_h @ Wh + b, H)
+    act = _activate(xp, kernels.matmul(x, Wx, xp=xp) + kernels.matmul(prev_h, Wh, xp=xp) + b, H)
     next_h, next_c, tanh_c = _cell(xp, act, prev_c, H)
     return next_h, next_c, (x, prev_h, prev_c, Wx, Wh, act, tanh_c)
 
@@ -127,14 +128,14 @@ def lstm_forward(x: Array, h0: Array, Wx: Array, Wh: Array, b: Array) -> tuple[A
     xp = checked_namespace(fn, x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
     N, T, D, H = check_sequence_inputs(fn, x, h0, Wx, Wh, b, gates=4)
     dtype, dev = result_dtype(xp, x, h0, Wx, Wh, b), x.device
-    xw = xp.reshape(xp.reshape(x, (N * T, D)) @ Wx + b, (N, T, 4 * H))   # every step's input term
+    xw = xp.reshape(kernels.matmul(xp.reshape(x, (N * T, D)), Wx, xp=xp) + b, (N, T, 4 * H))   # all steps' input terms
     h = xp.empty((N, T, H), dtype=dtype, device=dev)
     c = xp.empty((N, T, H), dtype=dtype, device=dev)
     tanh_c = xp.empty((N, T, H), dtype=dtype, device=dev)
     acts = xp.empty((N, T, 4 * H), dtype=dtype, device=dev)
     prev_h, prev_c = h0, xp.zeros((N, H), dtype=dtype, device=dev)
     for t in range(T):
-        act = _activate(xp, xw[:, t, :] + prev_h @ Wh, H)
+        act = _activate(xp, xw[:, t, :] + kernels.matmul(prev_h, Wh, xp=xp), H)
         prev_h, prev_c, tc = _cell(xp, act, prev_c, H)
         h[:, t, :], c[:, t, :], tanh_c[:, t, :], acts[:, t, :] = prev_h, prev_c, tc, act
     return h, (x, h0, Wx, Wh, h, c, acts, tanh_c)
@@ -167,6 +168,6 @@ def lstm_backward(dh: Array, cache: tuple) -> tuple[Array, Array, Array, Array, 
         da_t, dnext_c = _cell_backward(xp, dh[:, t, :] + dnext_h, dnext_c, acts[:, t, :], prev_c,
                                        tanh_c[:, t, :], H)
         da[:, t, :] = da_t
-        dnext_h = da_t @ Wh_T
+        dnext_h = kernels.matmul(da_t, Wh_T, xp=xp)
     dx, dWx, dWh, db = sequence_grads(xp, da, x, h0, h, Wx)
     return dx, dnext_h, dWx, dWh, db

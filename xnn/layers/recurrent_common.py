@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend
+from .. import backend, kernels
 from ..validation import check_array, check_ndim, check_shape, shape_of
 
 __all__ = ["check_mask", "check_step_inputs", "check_sequence_inputs", "sigmoid",
@@ -89,8 +89,9 @@ def sigmoid(x: Array) -> Array:
 def step_grads(xp, da: Array, x: Array, prev_h: Array, Wx: Array, Wh: Array) -> tuple[Array, ...]:
     """Gradients of ``a = x @ Wx + prev_h @ Wh + b`` given ``da (N, G*H)``:
     ``(dx (N, D), dprev_h (N, H), dWx (D, G*H), dWh (H, G*H), db (G*H,))``."""
-    return da @ xp.matrix_transpose(Wx), da @ xp.matrix_transpose(Wh), \
-        xp.matrix_transpose(x) @ da, xp.matrix_transpose(prev_h) @ da, xp.sum(da, axis=0)
+    t = xp.matrix_transpose
+    return (kernels.matmul(da, t(Wx), xp=xp), kernels.matmul(da, t(Wh), xp=xp), kernels.matmul(t(x), da, xp=xp),
+            kernels.matmul(t(prev_h), da, xp=xp), xp.sum(da, axis=0))
 
 
 def previous_states(xp, h0: Array, h: Array) -> Array:
@@ -110,8 +111,8 @@ def sequence_grads(xp, da: Array, x: Array, h0: Array, h: Array, Wx: Array) -> t
     N, T, D = x.shape
     GH = da.shape[2]
     da2 = xp.reshape(da, (N * T, GH))
-    dx = xp.reshape(da2 @ xp.matrix_transpose(Wx), (N, T, D))
-    dWx = xp.matrix_transpose(xp.reshape(x, (N * T, D))) @ da2
+    dx = xp.reshape(kernels.matmul(da2, xp.matrix_transpose(Wx), xp=xp), (N, T, D))
+    dWx = kernels.matmul(xp.matrix_transpose(xp.reshape(x, (N * T, D))), da2, xp=xp)
     prev = previous_states(xp, h0, h)
-    dWh = xp.matrix_transpose(xp.reshape(prev, (N * T, h.shape[2]))) @ da2
+    dWh = kernels.matmul(xp.matrix_transpose(xp.reshape(prev, (N * T, h.shape[2]))), da2, xp=xp)
     return dx, dWx, dWh, xp.sum(da2, axis=0)

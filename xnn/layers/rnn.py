@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import kernels
 from ..validation import check_shape, checked_namespace, shape_of, unpack_cache
 from .recurrent_common import check_sequence_inputs, check_step_inputs, result_dtype, sequence_grads, step_grads
 
@@ -36,7 +37,7 @@ def rnn_step_forward(x: Array, prev_h: Array, Wx: Array, Wh: Array, b: Array) ->
     fn = "rnn_step_forward"
     xp = checked_namespace(fn, x=x, prev_h=prev_h, Wx=Wx, Wh=Wh, b=b)
     check_step_inputs(fn, x, prev_h, Wx, Wh, b, gates=1)
-    next_h = xp.tanh(x @ Wx + prev_h @ Wh + b)
+    next_h = xp.tanh(kernels.matmul(x, Wx, xp=xp) + kernels.matmul(prev_h, Wh, xp=xp) + b)
     return next_h, (x, prev_h, Wx, Wh, next_h)
 
 
@@ -76,11 +77,11 @@ def rnn_forward(x: Array, h0: Array, Wx: Array, Wh: Array, b: Array) -> tuple[Ar
     fn = "rnn_forward"
     xp = checked_namespace(fn, x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
     N, T, D, H = check_sequence_inputs(fn, x, h0, Wx, Wh, b, gates=1)
-    xw = xp.reshape(xp.reshape(x, (N * T, D)) @ Wx + b, (N, T, H))   # every step's input term
+    xw = xp.reshape(kernels.matmul(xp.reshape(x, (N * T, D)), Wx, xp=xp) + b, (N, T, H))   # all steps' input terms
     h = xp.empty((N, T, H), dtype=result_dtype(xp, x, h0, Wx, Wh, b), device=x.device)
     prev = h0
     for t in range(T):
-        prev = xp.tanh(xw[:, t, :] + prev @ Wh)
+        prev = xp.tanh(xw[:, t, :] + kernels.matmul(prev, Wh, xp=xp))
         h[:, t, :] = prev
     return h, (x, h0, Wx, Wh, h)
 
@@ -108,6 +109,6 @@ def rnn_backward(dh: Array, cache: tuple) -> tuple[Array, Array, Array, Array, A
         ht = h[:, t, :]
         da_t = (dh[:, t, :] + carry) * (1.0 - ht * ht)
         da[:, t, :] = da_t
-        carry = da_t @ Wh_T
+        carry = kernels.matmul(da_t, Wh_T, xp=xp)
     dx, dWx, dWh, db = sequence_grads(xp, da, x, h0, h, Wx)
     return dx, carry, dWx, dWh, db

@@ -84,7 +84,7 @@ def temporal_affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple]
     M = w.shape[1]
     check_shape(fn, "w", w, (D, M), f"x {shape_of(x)}")
     check_shape(fn, "b", b, (M,), f"w {shape_of(w)}")
-    out = xp.reshape(xp.reshape(x, (N * T, D)) @ w + b, (N, T, M))
+    out = xp.reshape(kernels.matmul(xp.reshape(x, (N * T, D)), w, xp=xp) + b, (N, T, M))
     return out, (x, w, b, out)
 
 
@@ -104,8 +104,8 @@ def temporal_affine_backward(dout: Array, cache: tuple) -> tuple[Array, Array, A
     N, T, D = x.shape
     M = w.shape[1]
     d2 = xp.reshape(dout, (N * T, M))
-    dx = xp.reshape(d2 @ xp.matrix_transpose(w), (N, T, D))
-    dw = xp.matrix_transpose(xp.reshape(x, (N * T, D))) @ d2
+    dx = xp.reshape(kernels.matmul(d2, xp.matrix_transpose(w), xp=xp), (N, T, D))
+    dw = kernels.matmul(xp.matrix_transpose(xp.reshape(x, (N * T, D))), d2, xp=xp)
     return dx, dw, xp.sum(d2, axis=0)
 
 
