@@ -55,6 +55,7 @@ from . import backend, optim, validation
 from .training import checkpoint
 from .training.guards import (
     check_data,
+    check_print_every,
     check_solver_args,
     deferred_interrupt,
     nonfinite_loss,
@@ -190,6 +191,8 @@ class Solver:
         :meth:`resume` it continues after the checkpoint's step. Ctrl-C saves an
         ``_interrupted`` checkpoint after the current step and re-raises ``KeyboardInterrupt``.
         """
+        if self.verbose:
+            check_print_every(self)  # verbose may have been switched on after construction
         iterations_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
         bar = self._progress_bar(num_iterations, self.iteration + 1)
