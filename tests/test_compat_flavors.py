@@ -214,6 +214,16 @@ def test_flavor_solver_passes_callables_through():
     assert _train(solvers.ECE147Solver, optim.sgd).update_rule is optim.sgd
 
 
+@pytest.mark.parametrize("cls, extra", [
+    (solvers.CS182Solver, {"log_acc_iteration": 1}),  # Berkeley's own kwarg (read for its truth value)
+    (solvers.ECE147Solver, {"num_train_samples": 10, "num_val_samples": None, "checkpoint_name": None}),
+])
+def test_flavor_solvers_take_their_course_kwargs(cls, extra, capsys):
+    solver = _train(cls, "sgd", print_every=0, lr_decay=0.5, **extra)  # quiet: print_every is never read
+    assert len(solver.loss_history) == 8 and capsys.readouterr().out == ""
+    assert solver.optim_configs["W1"]["learning_rate"] == 1e-2 * 0.25
+
+
 def test_cs182_solver_log_acc_iteration_and_npz(tmp_path):
     solver = _train(solvers.CS182Solver, "sgd_momentum", log_acc_iteration=True)
     assert solver.log_acc_iteration_history == [0, 3, 7]  # 4 iterations per epoch, 2 epochs
