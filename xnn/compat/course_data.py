@@ -4,6 +4,7 @@ cs231n's ``get_CIFAR10_data()`` reads ``<folder of data_utils.py>/datasets/cifar
 where the course's ``get_datasets.sh`` puts CIFAR-10. When :func:`xnn.compat.alias` is forced over
 such a folder, the aliased ``data_utils.get_CIFAR10_data`` defaults to that directory whenever it
 exists at call time, and to xnn's own default (:func:`xnn.data.default_cifar10_dir`) otherwise.
+``XNN_DATA=sample`` is an explicit request for the bundled sample and wins over the folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import os
 import types
 from collections.abc import Sequence
 from typing import Any
+
+from ..data.paths import sample_requested
 
 __all__ = ["course_cifar10_dir", "use_course_datasets"]
 
@@ -35,7 +38,7 @@ def use_course_datasets(module: types.ModuleType, package_dirs: Sequence[str]) -
     @functools.wraps(base)
     def get_CIFAR10_data(num_training: int = 49000, num_validation: int = 1000, num_test: int = 1000,
                          subtract_mean: bool = True, cifar10_dir: Any = None) -> dict[str, Any]:
-        if cifar10_dir is None:
+        if cifar10_dir is None and not sample_requested():
             cifar10_dir = course_cifar10_dir(package_dirs)
         return base(num_training, num_validation, num_test, subtract_mean, cifar10_dir=cifar10_dir)
 
