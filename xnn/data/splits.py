@@ -18,6 +18,7 @@ the first 400 test images (see ``xnn/data/README.md``), so a notebook runs offli
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .sample import sample_pool
 __all__ = ["fit_sizes", "get_CIFAR10_data"]
 
 _WARNED: set[tuple] = set()  # shortfalls already reported in this process
+_XNN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def fit_sizes(n_pool: int, n_test: int, num_training: int, num_validation: int,
@@ -54,6 +56,17 @@ def _check_counts(fn: str, counts: dict[str, int]) -> None:
             raise ValueError(f"{fn}: {name} must be a non-negative integer, got {value!r}")
 
 
+def _outside_xnn() -> int:
+    """``stacklevel`` for a warning raised by the caller: the first frame outside xnn (a notebook cell).
+
+    The warning then points at the user's line, past xnn's own wrappers (the course ``data_utils``).
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_XNN_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _warn_once(source: str, n_pool: int, n_test: int, asked: tuple[int, int, int],
                used: tuple[int, int, int]) -> None:
     key = (source, n_pool, n_test, asked, used)
@@ -63,7 +76,7 @@ def _warn_once(source: str, n_pool: int, n_test: int, asked: tuple[int, int, int
     warnings.warn(f"get_CIFAR10_data: {source} holds {n_pool} training and {n_test} test images, fewer than "
                   f"asked (num_training={asked[0]}, num_validation={asked[1]}, num_test={asked[2]}); using "
                   f"num_training={used[0]}, num_validation={used[1]}, num_test={used[2]}", UserWarning,
-                  stacklevel=3)
+                  stacklevel=_outside_xnn())
 
 
 def get_CIFAR10_data(num_training: int = 49000, num_validation: int = 1000, num_test: int = 1000,
