@@ -72,17 +72,23 @@ def test_cs231n_notebook_imports(tmp_path):
     assert _run(NOTEBOOK_CS231N, tmp_path).strip() == "ok"
 
 
-def test_cs6353_uses_cs231n_flavor(tmp_path):
-    out = _run("""
-        import xnn.compat; xnn.compat.alias("cs6353")
-        from cs6353.layers import *
-        from cs6353.classifiers.fc_net import FullyConnectedNet
+@pytest.mark.parametrize("name", ["cs6353", "dl"])  # Utah CS6353; the Stanford-style `dl` package
+def test_stanford_style_names_use_cs231n_flavor(tmp_path, name):
+    out = _run(f"""
+        import xnn.compat; xnn.compat.alias("{name}")
+        from {name}.layers import *
+        from {name}.classifiers.fc_net import FullyConnectedNet
+        from {name}.classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
+        from {name}.classifiers.neural_net import TwoLayerNet
+        from {name}.classifiers.cnn import ThreeLayerConvNet
+        from {name}.data_utils import get_CIFAR10_data, load_CIFAR10
+        from {name}.solver import Solver
         import xnn.layers, xnn.models
-        assert affine_backward is xnn.layers.affine_backward
+        assert affine_backward is xnn.layers.affine_backward and dropout_forward is xnn.layers.dropout_forward
         assert FullyConnectedNet is xnn.models.FullyConnectedNet
         print(xnn.compat.aliases())
     """, tmp_path)
-    assert out.strip() == "{'cs6353': 'cs231n'}"
+    assert out.strip() == f"{{'{name}': 'cs231n'}}"
 
 
 def test_berkeley_notebook_imports(tmp_path):
