@@ -3,6 +3,7 @@
 Put this before the notebook's own imports::
 
     import xnn.compat; xnn.compat.alias("cs231n")              # Stanford CS231n 2018+
+    import xnn.compat; xnn.compat.alias("dl")                  # a Stanford-style `dl` package (cs231n flavor)
     import xnn.compat; xnn.compat.alias("cs6353")              # Utah CS6353 (cs231n flavor)
     import xnn.compat; xnn.compat.alias("deeplearning", flavor="cs182")   # Berkeley CS182
     import xnn.compat; xnn.compat.alias("cs231n", flavor="cs182")         # Stanford 2016-17

@@ -182,8 +182,9 @@ CS231N = Flavor(
 _CS182 = "xnn.compat.cs182"
 CS182 = CS231N.derive(
     "cs182",
-    "Berkeley CS182 `deeplearning` and Stanford CS231n 2016-17 (dropout p = DROP probability, "
-    "FullyConnectedNet(dropout=0, use_batchnorm=False), Solver.record_histories_as_npz, log_acc_iteration)",
+    "Berkeley CS182 `deeplearning` and Stanford CS231n 2016-17 (dropout p = DROP probability, mask rand >= p, "
+    "FullyConnectedNet(dropout=0, use_batchnorm=False) whose batchnorm stays in train mode as in the starter, "
+    "Solver.record_histories_as_npz, log_acc_iteration)",
     overrides={
         "layers": ((_CS182, ("dropout_forward", "dropout_backward")),),
         "classifiers.fc_net": ((_CS182, ("FullyConnectedNet",)),),
