@@ -55,15 +55,16 @@ def test_forced_alias_reads_the_course_coco_folder(tmp_path):
     pkg = tmp_path / "cs231n"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "rnn_layers.py").write_text("COURSE = True\n")   # xnn's module wins when forced
+    (pkg / "rnn_layers.py").write_text("COURSE = True\n")   # xnn's module is served; this file fills gaps
     write_coco_layout(pkg / "datasets" / "coco_captioning", toy_data())
     out = _run("""
-        import xnn.compat; xnn.compat.alias("cs231n", force=True)
+        import xnn, xnn.compat; xnn.compat.alias("cs231n", force=True)
         import cs231n.rnn_layers
         from cs231n.coco_utils import load_coco_data
         data = load_coco_data(max_train=3)
-        print(hasattr(cs231n.rnn_layers, "COURSE"), data["train_captions"].shape)
+        served = cs231n.rnn_layers.lstm_forward is xnn.layers.lstm_forward
+        print(served, cs231n.rnn_layers.COURSE, data["train_captions"].shape)
     """, tmp_path)
     lines = out.strip().splitlines()
     assert lines[0] == f"base dir  {pkg / 'datasets' / 'coco_captioning'}"
-    assert lines[1] == "False (3, 9)"
+    assert lines[1] == "True True (3, 9)"   # xnn's layers, the course file's extra name

@@ -56,6 +56,7 @@ from . import backend, optim, validation
 from .training import checkpoint
 from .training.guards import (
     check_data,
+    check_print_every,
     check_solver_args,
     deferred_interrupt,
     nonfinite_loss,
@@ -200,6 +201,8 @@ class Solver:
         :meth:`resume` it continues after the checkpoint's step. Ctrl-C saves an
         ``_interrupted`` checkpoint after the current step and re-raises ``KeyboardInterrupt``.
         """
+        if self.verbose:
+            check_print_every(self)  # verbose may have been switched on after construction
         iterations_per_epoch = max(self._num_train() // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
         bar = self._progress_bar(num_iterations, self.iteration + 1)

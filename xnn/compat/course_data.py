@@ -6,6 +6,7 @@ such a folder, the aliased ``data_utils.get_CIFAR10_data`` defaults to that dire
 exists at call time, and to xnn's own default (:func:`xnn.data.default_cifar10_dir`) otherwise.
 Likewise ``coco_utils.load_coco_data()`` reads ``<course folder>/datasets/coco_captioning`` (where
 the course's ``get_coco_captioning.sh`` puts it) when that exists, else xnn's default.
+``XNN_DATA=sample`` is an explicit request for the bundled sample and wins over the folder.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import os
 import types
 from collections.abc import Sequence
 from typing import Any
+
+from ..data.paths import sample_requested
 
 __all__ = ["course_cifar10_dir", "course_dataset_dir", "use_course_coco", "use_course_datasets"]
 
@@ -42,7 +45,7 @@ def use_course_datasets(module: types.ModuleType, package_dirs: Sequence[str]) -
     @functools.wraps(base)
     def get_CIFAR10_data(num_training: int = 49000, num_validation: int = 1000, num_test: int = 1000,
                          subtract_mean: bool = True, cifar10_dir: Any = None) -> dict[str, Any]:
-        if cifar10_dir is None:
+        if cifar10_dir is None and not sample_requested():
             cifar10_dir = course_cifar10_dir(package_dirs)
         return base(num_training, num_validation, num_test, subtract_mean, cifar10_dir=cifar10_dir)
 

@@ -189,8 +189,9 @@ CS231N = Flavor(
 _CS182 = "xnn.compat.cs182"
 CS182 = CS231N.derive(
     "cs182",
-    "Berkeley CS182 `deeplearning` and Stanford CS231n 2016-17 (dropout p = DROP probability, "
-    "FullyConnectedNet(dropout=0, use_batchnorm=False), Solver.record_histories_as_npz, log_acc_iteration)",
+    "Berkeley CS182 `deeplearning` and Stanford CS231n 2016-17 (dropout p = DROP probability, mask rand >= p, "
+    "FullyConnectedNet(dropout=0, use_batchnorm=False) whose batchnorm stays in train mode as in the starter, "
+    "Solver.record_histories_as_npz, log_acc_iteration)",
     overrides={
         "layers": ((_CS182, ("dropout_forward", "dropout_backward")),),
         "classifiers.fc_net": ((_CS182, ("FullyConnectedNet",)),),
@@ -204,10 +205,13 @@ CONV_LAYERS = ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_na
                "spatial_batchnorm_forward", "spatial_batchnorm_backward")
 CONV_LAYER_UTILS = ("conv_relu_forward", "conv_relu_backward", "conv_relu_pool_forward", "conv_relu_pool_backward",
                     "conv_bn_relu_forward", "conv_bn_relu_backward")
+#: UCLA's nndl/layer_tests.py: its six self-tests and its rel_error.
+LAYER_TESTS = ("affine_forward_test", "affine_backward_test", "relu_forward_test", "relu_backward_test",
+               "affine_relu_test", "fc_net_test", "rel_error")
 ECE147 = CS231N.derive(
     "ece147",
     "UCLA ECE C147/C247 `nndl` and `utils` (keep-probability dropout, FullyConnectedNet(dropout=1, "
-    "use_batchnorm=False), rmsprop state 'a', adam state 'v'/'a'/'t', sgd_nesterov_momentum)",
+    "use_batchnorm=False), rmsprop state 'a', adam state 'v'/'a'/'t', sgd_nesterov_momentum, nndl.layer_tests)",
     overrides={
         "optim": (("xnn.compat.ece147_optim", ("rmsprop", "adam", "sgd_nesterov_momentum")),),
         "classifiers.fc_net": ((_ECE147, ("FullyConnectedNet",)),),
@@ -218,6 +222,11 @@ ECE147 = CS231N.derive(
         "captioning_solver": (("xnn.compat.solvers", ("CaptioningSolver=ECE147CaptioningSolver",)),),
     },
     extra={
+        "layer_tests": Recipe(names=(("xnn.compat.ece147_layer_tests", LAYER_TESTS),
+                                     ("xnn.gradient_check", GRADIENT_CHECK[:2]),
+                                     ("xnn.layers", ("affine_relu_forward", "affine_relu_backward")),
+                                     (_ECE147, ("FullyConnectedNet",))),
+                              star_from=("layers",)),
         "conv_layers": Recipe(names=(("xnn.layers", CONV_LAYERS),), star_from=("layers",)),
         "conv_layer_utils": Recipe(names=(("xnn.layers", CONV_LAYER_UTILS),),
                                    star_from=("layers", "conv_layers", "fast_layers")),
