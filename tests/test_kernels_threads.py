@@ -202,3 +202,28 @@ def test_conv_output_and_input_gradient_are_bit_identical_across_thread_counts(t
     for count in (2, 3):
         for a, b in zip(results[count], results[1]):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_adam_step_fast_path_gives_the_generic_bits_and_leaves_inputs_alone(thread_count, dtype, count):
+    from xnn.kernels import generic
+    thread_count(count)
+    rs = np.random.RandomState(7)
+    w, dw, m = (rs.randn(70001).astype(dtype) for _ in range(3))
+    v = np.abs(rs.randn(70001)).astype(dtype)
+    before = [a.copy() for a in (w, dw, m, v)]
+    fast = numpy_fast.adam_step(w, dw, m, v, 5, 1e-3, 0.9, 0.999, 1e-8)
+    ref = generic.adam_step(w, dw, m, v, 5, 1e-3, 0.9, 0.999, 1e-8)
+    for a, b in zip(fast, ref):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip((w, dw, m, v), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_adam_step_mixed_dtypes_take_the_generic_promotion():
+    w = np.ones((3, 4), np.float32)
+    dw = np.full((3, 4), 0.5)
+    next_w, m, v = numpy_fast.adam_step(w, dw, np.zeros_like(w), np.zeros_like(w), 1, 1e-3, 0.9, 0.999, 1e-8)
+    assert next_w.dtype == np.float64 and m.dtype == np.float64

@@ -41,6 +41,11 @@ the namespace the caller already resolved; ``None`` means "look it up"):
     ``dout`` where ``x > 0``, else 0 (``dout``'s shape and dtype; a non-finite ``dout`` where
     ``x <= 0`` still gives 0).
 
+``adam_step(w, dw, m, v, t, lr, beta1, beta2, eps) -> (next_w, m, v)``
+    One Adam update (bias-corrected at step ``t``) as new arrays; the inputs are not modified.
+    Every implementation evaluates the formula in the same order, so the bits do not depend on
+    the path. A kernel op because a training step's largest elementwise passes are its updates.
+
 ``matmul(a, b) -> a @ b``
     The matrix product of the affine layers (``(M, K) @ (K, N)``), with the namespace's type
     promotion. A kernel op so that the NumPy path can run it on xnn's worker threads with BLAS on
@@ -74,11 +79,11 @@ from typing import Any
 from .. import backend
 
 __all__ = ["CHOICES", "OPS", "ConvColumns", "col2im", "conv_backward", "conv_forward", "current",
-           "embedding_backward", "im2col", "implementation", "kernel_path", "matmul", "maxpool_backward",
+           "adam_step", "embedding_backward", "im2col", "implementation", "kernel_path", "matmul", "maxpool_backward",
            "maxpool_forward", "op_path", "relu_backward", "use"]
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
-       "relu_backward", "matmul", "embedding_backward")
+       "relu_backward", "matmul", "embedding_backward", "adam_step")
 #: The values of ``kernels.use(...)`` and ``XNN_KERNELS``.
 CHOICES = ("auto", "generic")
 
@@ -224,6 +229,12 @@ def matmul(a, b, *, xp=None):
     """The matrix product ``a @ b`` of two 2-D arrays."""
     xp = _xp(xp, a=a, b=b)
     return _provider("matmul", xp).matmul(a, b, xp=xp)
+
+
+def adam_step(w, dw, m, v, t: int, lr: float, beta1: float, beta2: float, eps: float, *, xp=None):
+    """One Adam update: ``(next_w, m, v)``; see the module docstring."""
+    xp = _xp(xp, w=w, dw=dw, m=m, v=v)
+    return _provider("adam_step", xp).adam_step(w, dw, m, v, t, lr, beta1, beta2, eps, xp=xp)
 
 
 def embedding_backward(dout, idx, V: int, *, xp=None):

@@ -26,7 +26,7 @@ from .. import backend
 from .geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
-       "relu_backward", "matmul", "embedding_backward")
+       "relu_backward", "matmul", "embedding_backward", "adam_step")
 
 __all__ = [*OPS, "OPS", "conv_backward_with", "conv_forward_with"]
 
@@ -151,6 +151,20 @@ def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int
                   need_dx: bool = True, *, xp=None):
     """Convolution backward: two matmuls + col2im; ``(dx, dw, db)`` (dx ``None`` unless ``need_dx``)."""
     return conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx, xp=xp)
+
+
+def adam_step(w, dw, m, v, t: int, lr: float, beta1: float, beta2: float, eps: float, *, xp=None):
+    """One Adam update at step ``t`` (already incremented, ``t >= 1``): ``(next_w, m, v)``, new arrays.
+
+    ``m = b1*m + (1-b1)*dw``; ``v = b2*v + (1-b2)*dw**2``;
+    ``next_w = w - lr * (m/(1-b1**t)) / (sqrt(v/(1-b2**t)) + eps)``.
+    """
+    xp = xp or backend.namespace(w=w, dw=dw, m=m, v=v)
+    m = beta1 * m + (1 - beta1) * dw
+    v = beta2 * v + (1 - beta2) * (dw * dw)
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / (xp.sqrt(v_hat) + eps), m, v
 
 
 def matmul(a, b, *, xp=None):

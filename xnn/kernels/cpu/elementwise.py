@@ -39,8 +39,9 @@ def relu_backward(dout: np.ndarray, x: np.ndarray, *, xp=None) -> np.ndarray:
 
 
 def matmul(a: np.ndarray, b: np.ndarray, *, xp=None) -> np.ndarray:
-    """``a (M, K) @ b (K, N)``: row blocks of ``a`` (or column blocks of ``b`` when ``a`` has few
-    rows) on the worker threads, each a single-threaded BLAS call; small products in one call."""
+    """``a (M, K) @ b (K, N)``: row blocks of ``a`` (or column blocks of ``b`` when ``b`` is the
+    larger operand) on the worker threads, each a single-threaded BLAS call; small products in one
+    call."""
     if num_threads() == 1:
         return np.matmul(a, b)   # BLAS as configured: xnn runs no threads of its own
     if a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[-1] < _MIN_PARALLEL_FLOPS:
@@ -49,7 +50,9 @@ def matmul(a: np.ndarray, b: np.ndarray, *, xp=None) -> np.ndarray:
     M, K = a.shape
     N = b.shape[1]
     out = np.empty((M, N), dtype=np.result_type(a.dtype, b.dtype))
-    if M >= N or M >= 2 * num_threads():
+    # Split the free dimension of the larger operand, so each chunk reads its own part of it and
+    # only the smaller operand is read by every chunk.
+    if a.size >= b.size:
         def rows(m0: int, m1: int) -> None:
             np.matmul(a[m0:m1], b, out=out[m0:m1])
         run_chunks(rows, M, work=M * K * N)

@@ -9,6 +9,7 @@
 * ``embedding_backward`` (:mod:`.embedding`): a stable ``argsort`` of the indices, then
   ``np.add.reduceat`` over the sorted rows, one segment per distinct index (no scatter with
   repeated indices).
+* ``adam_step`` (:mod:`.optim_steps`): the whole update per cache-sized chunk of elements.
 * ``col2im`` is left to the generic kernel: its adds are bound by reading the column matrix.
 
 Every kernel that splits its batch runs the chunks on xnn's worker threads (:mod:`.threads`,
@@ -23,10 +24,11 @@ from __future__ import annotations
 from .conv import conv_backward, conv_forward, im2col
 from .elementwise import matmul, relu_backward
 from .embedding import embedding_backward
+from .optim_steps import adam_step
 from .pool import maxpool_backward, maxpool_forward
 
 OPS = ("im2col", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward", "relu_backward",
-       "matmul", "embedding_backward")
+       "matmul", "embedding_backward", "adam_step")
 
-__all__ = ["OPS", "conv_backward", "conv_forward", "embedding_backward", "im2col", "matmul", "maxpool_backward",
+__all__ = ["OPS", "adam_step", "conv_backward", "conv_forward", "embedding_backward", "im2col", "matmul", "maxpool_backward",
            "maxpool_forward", "relu_backward"]
