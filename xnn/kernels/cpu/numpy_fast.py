@@ -30,5 +30,5 @@ from .pool import maxpool_backward, maxpool_forward
 OPS = ("im2col", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward", "relu_backward",
        "matmul", "embedding_backward", "adam_step")
 
-__all__ = ["OPS", "adam_step", "conv_backward", "conv_forward", "embedding_backward", "im2col", "matmul", "maxpool_backward",
-           "maxpool_forward", "relu_backward"]
+__all__ = ["OPS", "adam_step", "conv_backward", "conv_forward", "embedding_backward", "im2col", "matmul",
+           "maxpool_backward", "maxpool_forward", "relu_backward"]
