@@ -160,9 +160,11 @@ def im2col_bytes(case: Case, dtype: str) -> int:
 def conv_forward_memory(inputs: dict[str, np.ndarray]) -> int:
     """Peak bytes NumPy allocates (tracemalloc) during one ``conv_forward_fast`` call, output and cache included."""
     from ..kernels.cpu.buffers import buffer_pool
+    from ..kernels.cpu.threads import release_scratch
     from ..layers import conv_forward_fast
     conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
-    buffer_pool.clear()   # a cold call: reused pool buffers would hide the footprint
+    buffer_pool.clear()   # a cold call: reused buffers would hide the footprint
+    release_scratch()
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()

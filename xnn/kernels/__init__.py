@@ -80,7 +80,7 @@ from .. import backend
 
 __all__ = ["CHOICES", "OPS", "ConvColumns", "col2im", "conv_backward", "conv_forward", "current",
            "adam_step", "embedding_backward", "im2col", "implementation", "kernel_path", "matmul", "maxpool_backward",
-           "maxpool_forward", "op_path", "relu_backward", "use"]
+           "maxpool_forward", "op_path", "preload", "relu_backward", "use"]
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
        "relu_backward", "matmul", "embedding_backward", "adam_step")
@@ -115,6 +115,15 @@ def use(choice: str) -> Iterator[str]:
         yield _choice.get()
     finally:
         _choice.reset(token)
+
+
+def preload() -> None:
+    """Import what the first NumPy kernel call would need (array-api-compat's NumPy namespace, the
+    NumPy kernels, the BLAS controls): importing :mod:`xnn.layers` calls this, so the first layer
+    call of a session costs what every later call costs (notebooks time single calls)."""
+    importlib.import_module("array_api_compat.numpy")
+    _module("numpy_fast")
+    importlib.import_module(".cpu.threads", __name__).prepare()
 
 
 def _module(name: str) -> ModuleType:

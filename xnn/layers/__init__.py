@@ -17,6 +17,7 @@ course modules from them.
 
 from __future__ import annotations
 
+from .. import kernels as _kernels
 from .affine import affine_backward, affine_forward, relu_backward, relu_forward
 from .conv_fast import (
     conv_backward_fast,
@@ -71,6 +72,9 @@ from .temporal import (
     word_embedding_backward,
     word_embedding_forward,
 )
+
+# The first layer call of a session should cost what later calls cost (notebooks time one call).
+_kernels.preload()
 
 #: cs231n ``layers.py``.
 LAYERS_NAMES = (

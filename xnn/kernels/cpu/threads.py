@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["CHUNKS_PER_THREAD", "MIN_PARALLEL_WORK", "blas_single_threaded", "chunk_bounds", "num_threads",
-           "run_chunks", "scratch"]
+           "prepare", "release_scratch", "run_chunks", "scratch"]
 
 ENV = "XNN_NUM_THREADS"
 #: Chunks per thread: more than one lets a thread on a free core take over work from one that
@@ -42,6 +42,7 @@ CHUNKS_PER_THREAD = 2
 MIN_PARALLEL_WORK = 1 << 16
 
 _local = threading.local()
+_scratch_generation = 0   # bumped by release_scratch(); each thread drops older scratch arrays
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -68,8 +69,9 @@ def scratch(name: str, shape: tuple[int, ...], dtype: Any) -> Any:
     """A per-thread work array of ``shape`` (contents undefined), reused by the next chunk this thread
     runs: chunks sized to the caches keep their temporaries in cache and never page-fault again."""
     buffers = getattr(_local, "scratch", None)
-    if buffers is None:
+    if buffers is None or getattr(_local, "generation", None) != _scratch_generation:
         buffers = _local.scratch = {}
+        _local.generation = _scratch_generation
     size = 1
     for s in shape:
         size *= int(s)
@@ -78,6 +80,12 @@ def scratch(name: str, shape: tuple[int, ...], dtype: Any) -> Any:
     if flat is None or flat.size < size:
         flat = buffers[key] = np.empty(size, dtype=dtype)
     return flat[:size].reshape(shape)
+
+
+def release_scratch() -> None:
+    """Let every thread's scratch arrays go (each thread drops them at its next :func:`scratch`)."""
+    global _scratch_generation
+    _scratch_generation += 1
 
 
 def chunk_bounds(n_items: int, parts: int) -> list[tuple[int, int]]:
@@ -135,6 +143,12 @@ class _BlasLimit:
 
 
 _blas = _BlasLimit()
+
+
+def prepare() -> None:
+    """Find the BLAS libraries to limit now (an import and a scan of the loaded libraries), so the
+    first parallel kernel call does not pay for it."""
+    _blas._find()
 
 
 @contextlib.contextmanager
