@@ -42,3 +42,14 @@ def assert_namespace(result, xp) -> None:
     """The result lives in the caller's namespace (NumPy in -> NumPy out, and so on)."""
     assert backend.namespace(result) is xp or backend.namespace_name(backend.namespace(result)) == \
         backend.namespace_name(xp), f"result namespace {backend.namespace(result)} != {xp}"
+
+
+def grad_error(analytic, numeric) -> float:
+    """max |analytic - numeric| divided by the largest numeric entry (at least 1).
+
+    For checks on random data: the notebooks' element-wise :func:`rel_error` blows up on entries
+    that happen to be tiny, where the centered differences' rounding (~1e-11) dominates.
+    """
+    a = np.asarray(backend.to_numpy(analytic), dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    return float(np.max(np.abs(a - n), initial=0.0)) / max(1.0, float(np.max(np.abs(n), initial=0.0)))

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 ROW_KEYS = {"case", "label", "op", "dtype", "device", "shapes", "ms", "ms_min", "ratio_fast_torch",
             "ratio_generic_fast", "flops", "gflops", "errors", "max_rel_err", "errors_elementwise", "peak_mem_bytes",
-            "im2col_bytes", "target", "repeat", "warmup"}
+            "im2col_bytes", "target", "repeat", "warmup", "extra"}
 EXPECTED_OPS = {"convA": ["fwd", "bwd", "fwd+bwd"], "convB": ["fwd", "bwd", "fwd+bwd"],
                 "pool": ["fwd", "bwd", "fwd+bwd"], "train": ["step"]}
 
@@ -30,7 +30,7 @@ EXPECTED_OPS = {"convA": ["fwd", "bwd", "fwd+bwd"], "convB": ["fwd", "bwd", "fwd
 @pytest.fixture(scope="module")
 def quick_results():
     """All four cases, tiny shapes, float64, one timed run each (shared by several tests)."""
-    return bench.run_bench(dtypes=("float64",), repeat=1, warmup=0, quick=True)
+    return bench.run_bench(dtypes=("float64",), repeat=1, warmup=0, quick=True, cases=tuple(EXPECTED_OPS))
 
 
 def test_quick_run_is_well_formed(quick_results):
@@ -100,13 +100,22 @@ def test_format_table(quick_results):
 
 def test_targets():
     row = {"device": "cpu", "case": "convB", "op": "fwd+bwd", "dtype": "float64", "ratio_fast_torch": 0.7}
-    assert bench_report.target_for(row) == {"metric": "fast/torch", "cmp": "<=", "limit": 0.6, "value": 0.7,
+    assert bench_report.target_for(row) == {"metric": "fast/torch", "cmp": "<=", "limit": 0.5, "value": 0.7,
                                             "met": False}
     assert bench_report.target_for({**row, "dtype": "float32"})["met"] is True
     assert bench_report.target_for({**row, "op": "fwd"}) is None
     assert bench_report.target_for({**row, "ratio_fast_torch": None})["met"] is None
     gpu = {"device": "gpu", "case": "pool", "op": "fwd+bwd", "dtype": "float32", "ratio_generic_fast": 3.5}
     assert bench_report.target_for(gpu)["met"] is True
+    busy = {"device": "cpu", "case": "contended", "op": "step", "dtype": "float32", "ratio_fast_torch": 0.9,
+            "extra": {"contended_over_idle": 2.5}}
+    target = bench_report.target_for(busy)
+    assert target["met"] is False and target["also"][0]["metric"] == "contended/idle"
+    assert bench_report.target_for({**busy, "extra": {"contended_over_idle": 1.5}})["met"] is True
+    assert bench_report.target_for({**busy, "dtype": "float64"}) is None
+    cold = {"device": "cpu", "case": "cold", "op": "first call", "dtype": "float64", "extra": {"cold_over_warm": 1.8}}
+    assert bench_report.target_for(cold) == {"metric": "cold/warm", "cmp": "<=", "limit": 2.0, "value": 1.8,
+                                             "met": True}
 
 
 def test_main_bench_writes_json_and_the_tool_renders_it(tmp_path, capsys):
@@ -203,8 +212,9 @@ NEW_CASES = ("convL", "poolL", "epoch50", "epoch256")
 
 
 def test_default_cases_per_device():
-    assert [c.name for c in bench_cases.make_cases()] == ["convA", "convB", "pool", "train"]
-    assert [c.name for c in bench_cases.make_cases(device="gpu")] == list(bench_cases.CASE_NAMES)
+    assert [c.name for c in bench_cases.make_cases()] == ["convA", "convB", "pool", "train", "epoch", "contended",
+                                                          "cold"]
+    assert [c.name for c in bench_cases.make_cases(device="gpu")] == list(bench_cases.DEFAULT_CASES["gpu"])
     cases = {c.name: c for c in bench_cases.make_cases(names=NEW_CASES)}
     assert cases["convL"].shapes == {"x": (256, 64, 32, 32), "w": (64, 64, 3, 3), "stride": 1, "pad": 1}
     assert cases["poolL"].shapes["x"] == (256, 64, 32, 32)
@@ -277,3 +287,38 @@ def test_quick_gpu_bench_paths_agree():
     for r in rows:
         assert r["ms"]["fast"] > 0 and r["ms"]["generic"] > 0
         assert max(max(e.values()) for e in r["errors"].values()) < 1e-9, (r["case"], r["op"], r["errors"])
+
+
+def test_user_cases_run_quick_and_carry_their_numbers():
+    """epoch (the default train job), contended (a core kept busy) and cold (a fresh process)."""
+    rows = bench.run_bench(dtypes=("float64",), repeat=2, warmup=0, quick=True, cases=("epoch", "contended", "cold"))
+    by_case = {r["case"]: r for r in rows}
+    assert [(r["case"], r["op"]) for r in rows] == [("epoch", "epoch"), ("contended", "step"), ("cold", "first call")]
+    for r in rows:
+        assert set(r) == ROW_KEYS and r["ms"]["fast"] > 0
+    epoch = by_case["epoch"]
+    assert set(epoch["errors"]["generic"]) == {"loss", "W1", "b1", "W2", "b2", "W3", "b3"}
+    # the same initial weights and minibatches, adam on both sides: the same trained network
+    assert max(max(e.values()) for e in epoch["errors"].values()) < 1e-9, epoch["errors"]
+    busy = by_case["contended"]
+    assert "generic" not in busy["errors"] and busy["extra"]["fast_idle_ms"] > 0
+    assert busy["extra"]["contended_over_idle"] == pytest.approx(busy["ms"]["fast"] / busy["extra"]["fast_idle_ms"])
+    cold = by_case["cold"]
+    assert cold["extra"]["warm_ms"]["fast"] > 0
+    assert cold["extra"]["cold_over_warm"] == pytest.approx(cold["ms"]["fast"] / cold["extra"]["warm_ms"]["fast"])
+    if HAS_TORCH:
+        assert cold["ms"]["torch"] > 0 and epoch["ms"]["torch"] > 0 and busy["ms"]["torch"] > 0
+
+
+def test_busy_core_process_is_gone_afterwards():
+    from xnn.bench.user_cases import busy_core
+    with busy_core(settle_s=0.05) as pid:
+        os.kill(pid, 0)   # running
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_machine_info_records_thread_settings(monkeypatch):
+    monkeypatch.setenv("XNN_NUM_THREADS", "2")
+    threads = bench.machine_info()["threads"]
+    assert threads["xnn_kernel_threads"] == 2 and threads["env"]["XNN_NUM_THREADS"] == "2"

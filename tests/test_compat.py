@@ -6,26 +6,19 @@ in-process tests use the ``aliased`` fixture, which always unaliases afterwards.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from course_stub import run_python
 
 from xnn import compat
 from xnn.compat import _hook
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _run(code: str, cwd: Path) -> str:
     """Run ``code`` in a fresh interpreter (cwd on sys.path, like a notebook); return stdout."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True,
-                          check=False, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"})
-    assert proc.returncode == 0, f"subprocess failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout
+    return run_python(code, cwd).stdout
 
 
 @pytest.fixture
@@ -79,17 +72,23 @@ def test_cs231n_notebook_imports(tmp_path):
     assert _run(NOTEBOOK_CS231N, tmp_path).strip() == "ok"
 
 
-def test_cs6353_uses_cs231n_flavor(tmp_path):
-    out = _run("""
-        import xnn.compat; xnn.compat.alias("cs6353")
-        from cs6353.layers import *
-        from cs6353.classifiers.fc_net import FullyConnectedNet
+@pytest.mark.parametrize("name", ["cs6353", "dl"])  # Utah CS6353; the Stanford-style `dl` package
+def test_stanford_style_names_use_cs231n_flavor(tmp_path, name):
+    out = _run(f"""
+        import xnn.compat; xnn.compat.alias("{name}")
+        from {name}.layers import *
+        from {name}.classifiers.fc_net import FullyConnectedNet
+        from {name}.classifiers.softmax import softmax_loss_naive, softmax_loss_vectorized
+        from {name}.classifiers.neural_net import TwoLayerNet
+        from {name}.classifiers.cnn import ThreeLayerConvNet
+        from {name}.data_utils import get_CIFAR10_data, load_CIFAR10
+        from {name}.solver import Solver
         import xnn.layers, xnn.models
-        assert affine_backward is xnn.layers.affine_backward
+        assert affine_backward is xnn.layers.affine_backward and dropout_forward is xnn.layers.dropout_forward
         assert FullyConnectedNet is xnn.models.FullyConnectedNet
         print(xnn.compat.aliases())
     """, tmp_path)
-    assert out.strip() == "{'cs6353': 'cs231n'}"
+    assert out.strip() == f"{{'{name}': 'cs231n'}}"
 
 
 def test_berkeley_notebook_imports(tmp_path):
@@ -210,7 +209,7 @@ def test_several_names_at_once(aliased):
 
 # --------------------------------------------------------------------------- refusals
 def test_real_package_is_refused_without_force():
-    with pytest.raises(ValueError, match="real package 'pytest' is importable"):
+    with pytest.raises(ValueError, match="'pytest' is importable .* but is not a course package"):
         compat.alias("pytest")
     assert "pytest" not in compat.aliases()
 
@@ -248,27 +247,23 @@ def test_flavors_and_modules_listing():
     assert {"conv_layers", "conv_layer_utils"} <= set(compat.modules("ece147"))
 
 
-def test_force_over_a_real_course_folder(tmp_path):
-    """A course folder next to the notebook: refused, then forced; its extra modules still load."""
+def test_alias_over_a_real_course_folder(tmp_path):
+    """A course folder next to the notebook: aliased in one line; its extra modules still load."""
     pkg = tmp_path / "cs231n"
     (pkg / "classifiers").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     (pkg / "layers.py").write_text("def affine_forward(*a):\n    raise RuntimeError('course stub')\n")
-    (pkg / "rnn_layers.py").write_text("from .layers import *\nCOURSE = True\n")
+    (pkg / "image_utils.py").write_text("from .layers import *\nCOURSE = True\n")
     (pkg / "classifiers" / "__init__.py").write_text("")
-    (pkg / "classifiers" / "rnn.py").write_text("from ..rnn_layers import *\n")
+    (pkg / "classifiers" / "squeezenet.py").write_text("from ..image_utils import *\n")
     (pkg / "datasets" / "cifar-10-batches-py").mkdir(parents=True)  # where get_datasets.sh puts CIFAR-10
     out = _run("""
         import xnn.compat
-        try:
-            xnn.compat.alias("cs231n")
-        except ValueError as e:
-            print("refused:", "real package 'cs231n'" in str(e))
-        xnn.compat.alias("cs231n", force=True)
+        xnn.compat.alias("cs231n")
         import xnn.layers
         from cs231n.layers import affine_forward
-        from cs231n.rnn_layers import COURSE, affine_forward as via_course
-        from cs231n.classifiers.rnn import COURSE as deep
+        from cs231n.image_utils import COURSE, affine_forward as via_course
+        from cs231n.classifiers.squeezenet import COURSE as deep
         print(affine_forward is xnn.layers.affine_forward, via_course is affine_forward, COURSE, deep)
         from cs231n.data_utils import get_CIFAR10_data
         try:
@@ -276,7 +271,7 @@ def test_force_over_a_real_course_folder(tmp_path):
         except Exception as e:  # the course's (empty) datasets folder is where it looked
             print("cs231n/datasets/cifar-10-batches-py" in str(e))
     """, tmp_path)
-    assert out.split("\n")[:3] == ["refused: True", "True True True True", "True"]
+    assert out.split("\n")[:2] == ["True True True True", "True"]
 
 
 def test_course_datasets_default_only_when_present(tmp_path):

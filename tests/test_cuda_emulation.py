@@ -147,3 +147,32 @@ def test_bad_inputs_name_the_op_and_the_argument(emulated):
     with pytest.raises(ValueError, match="maxpool_backward: dout must have shape \\(2, 3, 2, 2\\)"):
         emulated.maxpool_backward(out[:, :2], arg, x.shape, 2, 2, 2)
     assert emulated.launched == ["maxpool_forward<double>"]
+
+
+# --------------------------------------------------------------------------- embedding backward
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [(40, 7, 5, "random"), (30, 6, 4, "equal"), (25, 50, 3, "low"),
+                                  (9, 9, 2, "permutation"), (0, 5, 3, "random"), (7, 3, 600, "random")],
+                         ids=["repeated", "all-equal", "unused-rows", "every-word-once", "no-positions", "wide-rows"])
+def test_embedding_backward_matches_add_at(emulated, case, dtype, rng):
+    from test_kernels_embedding import embedding_case, scatter_ref
+    M, V, D, pattern = case
+    dout, idx = embedding_case(rng, M, V, D, pattern, dtype)
+    dW = emulated.embedding_backward(dout, idx, V)
+    assert dW.dtype == dtype and dW.shape == (V, D)
+    # Each word's rows are added in position order, as np.add.at does: equal up to rounding.
+    np.testing.assert_allclose(dW, scatter_ref(dout, idx, V), rtol=1e-6 if dtype == np.float32 else 1e-14,
+                               atol=1e-6 if dtype == np.float32 else 1e-14)
+    assert np.all(dW[np.setdiff1d(np.arange(V), idx)] == 0)
+    assert emulated.launched == [f"embedding_backward<{loader.CTYPES[np.dtype(dtype).name]}>"]
+
+
+def test_embedding_backward_bad_inputs(emulated):
+    dout, idx = np.zeros((4, 3)), np.array([0, 1, 1, 2])
+    with pytest.raises(TypeError, match="embedding_backward: dout has dtype float16"):
+        emulated.embedding_backward(dout.astype(np.float16), idx, 3)
+    with pytest.raises(TypeError, match="embedding_backward: idx must be an integer"):
+        emulated.embedding_backward(dout, idx.astype(np.float64), 3)
+    with pytest.raises(ValueError, match=r"embedding_backward: idx must have shape \(4,\), got \(3,\)"):
+        emulated.embedding_backward(dout, idx[:3], 3)
+    assert emulated.launched == []

@@ -36,7 +36,13 @@ LAYER_UTILS_PY = [
 ]
 EXTRA_SANDWICHES = ["affine_bn_relu_forward", "affine_bn_relu_backward",
                     "affine_ln_relu_forward", "affine_ln_relu_backward"]
-ALL_NAMES = LAYERS_PY + FAST_LAYERS_PY + LAYER_UTILS_PY + EXTRA_SANDWICHES
+# assignment 3's rnn_layers.py (it defines its own affine pair)
+RNN_LAYERS_PY = [
+    "affine_forward", "affine_backward", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "word_embedding_forward", "word_embedding_backward", "sigmoid", "lstm_step_forward", "lstm_step_backward",
+    "lstm_forward", "lstm_backward", "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
+]
+ALL_NAMES = LAYERS_PY + FAST_LAYERS_PY + LAYER_UTILS_PY + EXTRA_SANDWICHES + RNN_LAYERS_PY[2:]
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
@@ -67,8 +73,26 @@ def test_signatures_match_cs231n():
     assert sig("conv_relu_pool_forward") == ["x", "w", "b", "conv_param", "pool_param"]
     assert sig("spatial_groupnorm_forward") == ["x", "gamma", "beta", "G", "gn_param"]
     for name in ALL_NAMES:
+        if name in RNN_LAYERS_PY[2:]:
+            continue
         if name.endswith("_backward") or name.endswith("_backward_alt"):
             assert sig(name) == ["dout", "cache"], name
+
+
+def test_rnn_layer_group_and_signatures():
+    assert list(xnn.layers.RNN_LAYERS_NAMES) == RNN_LAYERS_PY
+    sig = lambda f: list(inspect.signature(getattr(xnn.layers, f)).parameters)  # noqa: E731
+    assert sig("rnn_step_forward") == ["x", "prev_h", "Wx", "Wh", "b"]
+    assert sig("rnn_step_backward") == ["dnext_h", "cache"]
+    assert sig("rnn_forward") == sig("lstm_forward") == ["x", "h0", "Wx", "Wh", "b"]
+    assert sig("rnn_backward") == sig("lstm_backward") == ["dh", "cache"]
+    assert sig("lstm_step_forward") == ["x", "prev_h", "prev_c", "Wx", "Wh", "b"]
+    assert sig("lstm_step_backward") == ["dnext_h", "dnext_c", "cache"]
+    assert sig("word_embedding_forward") == ["x", "W"]
+    assert sig("temporal_affine_forward") == ["x", "w", "b"]
+    assert sig("temporal_softmax_loss") == ["x", "y", "mask", "verbose"]
+    for name in ("word_embedding_backward", "temporal_affine_backward"):
+        assert sig(name) == ["dout", "cache"]
 
 
 # --------------------------------------------------------------------------- no NumPy/CuPy math

@@ -85,13 +85,14 @@ def test_bad_data(rng, change, exc, pattern):
 
 @pytest.mark.parametrize("kwargs, exc, pattern", [
     ({"num_epochs": -1}, ValueError, r"num_epochs must be a non-negative integer, got -1"),
-    ({"print_every": 0}, ValueError, r"print_every must be a positive integer, got 0"),
+    ({"print_every": 0, "verbose": True}, ValueError,
+     r"print_every must be a positive integer when verbose \(it sets how often the loss is printed\), got 0"),
     ({"batch_size": 2.5}, ValueError, r"batch_size must be a positive integer, got 2.5"),
     ({"batch_size": "10"}, TypeError, r"batch_size must be a positive integer, got str"),
     ({"lr_decay": float("nan")}, ValueError, r"lr_decay must be a finite number, got nan"),
     ({"optim_config": {"learning_rate": float("inf")}}, ValueError,
      r"optim_config\['learning_rate'\] must be a finite number, got inf"),
-    ({"optim_config": [1e-3]}, TypeError, r"optim_config must be a dict, got list"),
+    ({"optim_config": [1e-3]}, TypeError, r"optim_config must be a dict \(a mapping\), got list"),
     ({"num_train_samples": 0}, ValueError, r"num_train_samples must be a positive integer, got 0"),
     ({"checkpoint_name": 3}, TypeError, r"checkpoint_name must be a path string or None, got int"),
 ])

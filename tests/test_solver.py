@@ -65,7 +65,7 @@ def test_bad_arguments(rng):
     data = _data(rng)
     with pytest.raises(ValueError) as err:
         Solver(LinearSoftmax(), data, foo=1, bar=2)
-    assert str(err.value).startswith('Unrecognized arguments "foo", "bar"; Solver takes update_rule, ')
+    assert str(err.value).startswith('Unrecognized arguments "foo", "bar"; valid arguments: update_rule, ')
     for name in ("nope", "_prepare", "backend"):
         with pytest.raises(ValueError) as err:
             Solver(LinearSoftmax(), data, update_rule=name)
@@ -309,3 +309,47 @@ def test_gpu_training_matches_cpu(rng, tmp_path):
         np.testing.assert_allclose(params["gpu"][k], params["cpu"][k], rtol=1e-8, atol=1e-12)
     with np.load(str(tmp_path / "gpu_epoch_2.npz"), allow_pickle=False) as ck:
         assert ck["optim.W1.m"].shape == (4, 8)
+
+
+# --------------------------------------------------------------------------- cs231n's kwargs, as cs231n reads them
+@pytest.mark.parametrize("print_every", [0, -5, 2.5, "never", None])
+def test_print_every_is_only_read_when_verbose(rng, capsys, print_every):
+    """cs231n reads print_every only inside ``if verbose and t % print_every == 0``: anything goes when quiet."""
+    solver = Solver(LinearSoftmax(), _data(rng), batch_size=25, num_epochs=2, print_every=print_every,
+                    verbose=False)
+    solver.train()
+    assert solver.print_every == print_every and len(solver.loss_history) == 4
+    assert capsys.readouterr().out == ""
+
+
+def test_print_every_is_checked_when_verbose_is_switched_on_later(rng):
+    solver = Solver(LinearSoftmax(), _data(rng), batch_size=25, num_epochs=1, print_every=0, verbose=False)
+    solver.verbose = True
+    with pytest.raises(ValueError, match=r"^Solver: print_every must be a positive integer when verbose"):
+        solver.train()
+    assert solver.loss_history == []  # checked before the first step
+
+
+def test_optim_config_may_be_any_mapping(rng):
+    """cs231n only calls ``optim_config.items()`` (one shallow copy per parameter)."""
+    import types
+    config = types.MappingProxyType({"learning_rate": 0.05})
+    solver = Solver(LinearSoftmax(), _data(rng), optim_config=config, batch_size=25, num_epochs=1, verbose=False)
+    assert solver.optim_config is config and solver.optim_configs["W"] == {"learning_rate": 0.05}
+    solver.train()
+    assert type(solver.optim_configs["b"]) is dict
+
+
+def test_every_cs231n_kwarg_is_accepted_with_its_meaning(rng, capsys, tmp_path):
+    """The ten keyword arguments of cs231n's Solver, all at once, with numpy scalar values."""
+    solver = Solver(LinearSoftmax(), _data(rng), update_rule="sgd_momentum", optim_config={"learning_rate": 0.05},
+                    lr_decay=np.float64(0.5), batch_size=np.int64(25), num_epochs=np.int32(2),
+                    num_train_samples=np.int64(10), num_val_samples=5, checkpoint_name=str(tmp_path / "ck"),
+                    print_every=np.int64(3), verbose=1)
+    solver.train()
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(")")[0] for line in out if line.startswith("(Iteration")] == ["(Iteration 1 / 4",
+                                                                                    "(Iteration 4 / 4"]
+    assert sum(line.startswith('Saving checkpoint to "') for line in out) == 3
+    assert solver.optim_configs["W"]["learning_rate"] == 0.05 * 0.25
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck_epoch_0.npz", "ck_epoch_1.npz", "ck_epoch_2.npz"]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from test_solver import LinearSoftmax, _data
 
+from xnn.captioning_solver import CaptioningSolver
 from xnn.compat.solvers import CS182Solver
 from xnn.solver import Solver
 from xnn.training import guards, progress
@@ -27,18 +28,21 @@ def test_signature_shows_every_argument_with_its_default():
     assert "log_acc_iteration" in CS182Solver.argument_names() and "batch_size" in CS182Solver.argument_names()
     flavor = inspect.signature(CS182Solver).parameters  # a flavor shows its extras and the Solver's arguments
     assert list(flavor)[:3] == ["model", "data", "log_acc_iteration"] and flavor["batch_size"].default == 100
+    captioning = inspect.signature(CaptioningSolver).parameters  # a narrower contract shows only its own
+    assert "num_train_samples" not in captioning and captioning["print_every"].default == 10
+    assert list(CaptioningSolver.defaults) == CaptioningSolver.argument_names()
 
 
 def test_unrecognized_arguments_suggest_and_list(rng):
     with pytest.raises(ValueError) as err:
         Solver(LinearSoftmax(), _data(rng), num_epoch=3, verbose=False)
     message = str(err.value)
-    assert message.startswith('Unrecognized arguments "num_epoch"; did you mean "num_epochs"?; Solver takes ')
-    assert message.endswith("Solver takes update_rule, optim_config, lr_decay, batch_size, num_epochs, "
+    assert message.startswith('Unrecognized arguments "num_epoch"; did you mean "num_epochs"?; valid arguments: ')
+    assert message.endswith("valid arguments: update_rule, optim_config, lr_decay, batch_size, num_epochs, "
                             "num_train_samples, num_val_samples, checkpoint_name, print_every, verbose, device, "
                             "progress, on_nonfinite")
     with pytest.raises(ValueError, match=r'^Unrecognized arguments "foo", "batchsize" \("batchsize": did you mean '
-                                         r'"batch_size"\?\); Solver takes '):
+                                         r'"batch_size"\?\); valid arguments: '):
         Solver(LinearSoftmax(), _data(rng), foo=1, batchsize=3)
 
 

@@ -16,7 +16,8 @@ rules return new arrays and never modify ``w``, ``dw`` or the caller's state arr
 
 State key names are Stanford's (``'velocity'``, ``'cache'``, ``'m'``/``'v'``/``'t'``). The math
 lives in small step helpers (``_momentum_step``, ``_nesterov_step``, ``_rmsprop_step``,
-``_adam_step``, ``_adagrad_step``) and in the public keyed rules (:func:`momentum_rule`,
+``_adagrad_step``; Adam's is the kernel op :func:`xnn.kernels.adam_step`, which the NumPy path runs
+in cache-sized chunks on xnn's worker threads) and in the public keyed rules (:func:`momentum_rule`,
 :func:`rmsprop_rule`, :func:`adam_rule`, :func:`adagrad_rule`) whose state keys are keyword
 arguments, so course flavors with other key names (UCLA's ``'a'`` for rmsprop, ``'v'``/``'a'``
 for adam) are one-line wrappers. :data:`UPDATE_RULES` names the functions a ``Solver``
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import backend
+from . import backend, kernels
 from .validation import check_array, check_shape, shape_of
 
 #: The update rules a ``Solver(update_rule=<name>)`` may name.
@@ -86,20 +87,6 @@ def _rmsprop_step(xp, w: Array, dw: Array, cache: Array, lr: float, decay: float
     return w - lr * dw / (xp.sqrt(cache) + eps), cache
 
 
-def _adam_step(xp, w: Array, dw: Array, m: Array, v: Array, t: int, lr: float, beta1: float,
-               beta2: float, eps: float) -> tuple[Array, Array, Array]:
-    """Adam with bias correction at step ``t`` (already incremented, t >= 1).
-
-    ``m = b1*m + (1-b1)*dw``; ``v = b2*v + (1-b2)*dw**2``;
-    ``next_w = w - lr * (m/(1-b1**t)) / (sqrt(v/(1-b2**t)) + eps)``. Returns ``(next_w, m, v)``.
-    """
-    m = beta1 * m + (1 - beta1) * dw
-    v = beta2 * v + (1 - beta2) * (dw * dw)
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
-    return w - lr * m_hat / (xp.sqrt(v_hat) + eps), m, v
-
-
 def _adagrad_step(xp, w: Array, dw: Array, cache: Array, lr: float, eps: float) -> tuple[Array, Array]:
     """AdaGrad: ``cache = cache + dw**2``; ``next_w = w - lr*dw/(sqrt(cache)+eps)``."""
     cache = cache + dw * dw
@@ -137,8 +124,8 @@ def adam_rule(w: Array, dw: Array, config: Config | None, *, fn: str = "adam", m
     m = _state(fn, xp, w, config, m_key)
     v = _state(fn, xp, w, config, v_key)
     t = config[t_key] + 1  # cs231n increments t before the update
-    next_w, m, v = _adam_step(xp, w, dw, m, v, t, config["learning_rate"], config["beta1"],
-                              config["beta2"], config["epsilon"])
+    next_w, m, v = kernels.adam_step(w, dw, m, v, t, config["learning_rate"], config["beta1"], config["beta2"],
+                                     config["epsilon"], xp=xp)
     config[m_key], config[v_key], config[t_key] = m, v, t
     return next_w, config
 

@@ -16,12 +16,17 @@ consumption (one ``np.random.choice(N_train, batch_size)`` per step, one
 
 xnn adds ``device``, ``progress``, ``on_nonfinite``, callable update rules, ``.npz`` checkpoints
 with an exact :meth:`Solver.resume`, a Ctrl-C checkpoint, argument checks with "did you mean",
-a divergence warning and Berkeley CS182's :meth:`Solver.record_histories_as_npz` (see
-:meth:`Solver.__init__`). Histories hold Python floats.
+a divergence warning and Berkeley CS182's :meth:`Solver.record_histories_as_npz` (every argument
+is described in :meth:`Solver.__init__`).
+
+Histories hold Python floats. Subclasses with another data layout (the captioning solver)
+override the hooks ``defaults``, ``_read_data``, ``_check_data``, ``_num_train``, ``_minibatch``,
+``_check_and_record`` and ``_finish``.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import os
@@ -37,12 +42,13 @@ from .training import progress as progress_display
 from .training.guards import (
     check_data,
     check_divergence,
+    check_print_every,
     check_solver_args,
     deferred_interrupt,
     nonfinite_loss,
     resolve_update_rule,
 )
-from .training.solver_args import check_optim_config, keyword_names, merged_signature, unrecognized_arguments
+from .training.solver_args import check_optim_config, keyword_defaults, subclass_signature, unrecognized_arguments
 
 __all__ = ["Solver"]
 
@@ -67,9 +73,12 @@ class Solver:
     """
 
     optim_module: types.ModuleType = optim
+    #: The keyword arguments this class takes, with their defaults: those of ``__init__``'s signature
+    #: (set below the class); a subclass with a narrower contract (the captioning solver) lists fewer.
+    defaults: dict[str, Any]
 
     def __init__(self, model: Any, data: Mapping[str, Any], *, update_rule: str | Callable = "sgd",
-                 optim_config: dict[str, Any] | None = None, lr_decay: float = 1.0, batch_size: int = 100,
+                 optim_config: Mapping[str, Any] | None = None, lr_decay: float = 1.0, batch_size: int = 100,
                  num_epochs: int = 10, num_train_samples: int | None = 1000, num_val_samples: int | None = None,
                  checkpoint_name: str | os.PathLike | None = None, print_every: int = 10, verbose: bool = True,
                  device: str | None = None, progress: bool | None = None, on_nonfinite: str = "warn",
@@ -79,7 +88,7 @@ class Solver:
         Args:
             update_rule: a name from ``optim_module.UPDATE_RULES`` (``"sgd"``, ``"adam"``, ...) or a
                 callable ``rule(w, dw, config) -> (next_w, config)``.
-            optim_config: hyperparameters for the rule (``learning_rate``, ...); None means ``{}``.
+            optim_config: the rule's hyperparameters (``learning_rate``, ...); None means ``{}``.
                 Keys the named rule never reads give a ``UserWarning``.
             lr_decay: factor on every ``learning_rate`` after each epoch.
             batch_size, num_epochs: minibatch size; epochs of ``max(N_train // batch_size, 1)`` steps.
@@ -87,7 +96,7 @@ class Solver:
             checkpoint_name: write ``<checkpoint_name>_epoch_<n>.npz`` at every check (atomic, no
                 pickle); :meth:`resume` continues from one exactly on the uninterrupted loss curve.
                 Ctrl-C finishes the step and saves ``..._epoch_<n>_interrupted.npz``.
-            print_every, verbose: cs231n's printed lines every ``print_every`` iterations.
+            print_every, verbose: cs231n's printed lines (``print_every`` is read only when verbose).
             device: ``"cpu"``, ``"gpu"``/``"cuda"``, ``"auto"``, or None for the device in force; a
                 model with ``to()`` is moved there, each minibatch follows it.
             progress: None = auto (a live bar on a terminal or in a notebook with ipywidgets, one
@@ -99,21 +108,17 @@ class Solver:
             **kwargs: only for the course-flavor Solvers' extras; anything else raises cs231n's
                 ``ValueError('Unrecognized arguments ...')`` with a "did you mean" and the valid names.
         """
+        given = {k: v for k, v in locals().items() if k in Solver.defaults}
         if kwargs:
-            raise unrecognized_arguments(list(kwargs), self.argument_names())
-        validation.require_keys("Solver", "data", data, ("X_train", "y_train", "X_val", "y_val"))
+            raise unrecognized_arguments(list(kwargs), type(self).argument_names())
         self.model = model
-        self.X_train, self.y_train = data["X_train"], data["y_train"]
-        self.X_val, self.y_val = data["X_val"], data["y_val"]
-        self.update_rule, self.optim_config, self.lr_decay = update_rule, optim_config, lr_decay
+        self._read_data(data)
+        for key in self.defaults:
+            setattr(self, key, given[key])
         if self.optim_config is None:
             self.optim_config = {}
-        self.batch_size, self.num_epochs = batch_size, num_epochs
-        self.num_train_samples, self.num_val_samples = num_train_samples, num_val_samples
-        self.checkpoint_name, self.print_every, self.verbose = checkpoint_name, print_every, verbose
-        self.device, self.progress, self.on_nonfinite = device, progress, on_nonfinite
         self.update_rule = resolve_update_rule(self.update_rule, self.optim_module)
-        check_data(self.X_train, self.y_train, self.X_val, self.y_val)
+        self._check_data()
         check_solver_args(self)
         check_optim_config(self, update_rule if isinstance(update_rule, str) else None)
         self.device = backend.resolve_device(self.device)
@@ -122,17 +127,25 @@ class Solver:
         self._reset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        # A flavor's __init__(model, data, *, extra=..., **kwargs) shows the Solver's arguments too
-        # (inspect.signature, Shift-Tab in Jupyter, help()).
+        # A subclass __init__(model, data, *, extra=..., **kwargs) that passes **kwargs on shows its
+        # own arguments and the ones of ``cls.defaults`` (inspect.signature, Shift-Tab, help()).
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is not None:
-            init.__signature__ = merged_signature(init, Solver.__init__)
+            init.__signature__ = subclass_signature(init, Solver.__init__, cls.defaults)
 
     @classmethod
     def argument_names(cls) -> list[str]:
-        """The keyword arguments this Solver class takes (its own and those of every base class)."""
-        return keyword_names(cls)
+        """The keyword arguments this Solver class takes (shown by ``inspect.signature(cls)``)."""
+        return [p.name for p in inspect.signature(cls).parameters.values()
+                if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name not in ("model", "data"))]
+
+    def _read_data(self, data: Mapping[str, Any]) -> None:  # KeyError naming missing keys
+        validation.require_keys("Solver", "data", data, ("X_train", "y_train", "X_val", "y_val"))
+        self.X_train, self.y_train, self.X_val, self.y_val = (data[k] for k in ("X_train", "y_train", "X_val", "y_val"))
+
+    def _check_data(self) -> None:  # after the keyword arguments, as before
+        check_data(self.X_train, self.y_train, self.X_val, self.y_val)
 
     def _reset(self) -> None:
         """Fresh training state: epoch 0, empty histories, one shallow config copy per parameter."""
@@ -152,16 +165,18 @@ class Solver:
     def _on_device(self, a: Any) -> Any:
         return backend.to_device(a, self.device)
 
+    def _minibatch(self) -> tuple[Any, ...]:
+        """``model.loss``'s arguments for one step: ``(X_batch, y_batch)`` drawn with replacement."""
+        batch_mask = np.random.choice(self.X_train.shape[0], self.batch_size)  # noqa: NPY002  (cs231n's RNG use)
+        return (self._on_device(backend.gather_rows(self.X_train, batch_mask)),
+                self._on_device(backend.gather_rows(self.y_train, batch_mask)))
+
     def _step(self, t: int = 0, num_iterations: int = 0) -> None:
-        """One update: a minibatch drawn with replacement, the model's loss, every parameter's rule.
+        """One update: a minibatch (:meth:`_minibatch`), the model's loss, every parameter's rule.
 
         A non-finite loss goes to :func:`xnn.training.guards.nonfinite_loss` before the update.
         """
-        num_train = self.X_train.shape[0]
-        batch_mask = np.random.choice(num_train, self.batch_size)  # noqa: NPY002  (cs231n's RNG consumption)
-        X_batch = self._on_device(backend.gather_rows(self.X_train, batch_mask))
-        y_batch = self._on_device(backend.gather_rows(self.y_train, batch_mask))
-        loss, grads = self.model.loss(X_batch, y_batch)
+        loss, grads = self.model.loss(*self._minibatch())
         self.loss_history.append(float(loss))
         if not math.isfinite(self.loss_history[-1]):
             nonfinite_loss(self, t, num_iterations)
@@ -206,7 +221,9 @@ class Solver:
         :meth:`resume` it continues after the checkpoint's step. Ctrl-C saves an
         ``_interrupted`` checkpoint after the current step and re-raises ``KeyboardInterrupt``.
         """
-        iterations_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
+        if self.verbose:
+            check_print_every(self)  # verbose may have been switched on after construction
+        iterations_per_epoch = max(self._num_train() // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
         bar = progress_display.start(self.progress, num_iterations, self.iteration + 1)
         try:
@@ -221,6 +238,12 @@ class Solver:
         finally:
             bar.close()
         self.iteration = -1
+        self._finish()
+
+    def _num_train(self) -> int:
+        return self.X_train.shape[0]
+
+    def _finish(self) -> None:  # after the last step the model keeps the best parameters seen
         self.model.params = self.best_params
 
     def _after_step(self, t: int, num_iterations: int, iterations_per_epoch: int, bar: Any) -> None:
@@ -299,3 +322,6 @@ class Solver:
         """Save ``train_losses``, ``train_accs``, ``val_accs`` with ``np.savez`` (Berkeley CS182)."""
         np.savez(filename, train_losses=np.asarray(self.loss_history), train_accs=np.asarray(self.train_acc_history),
                  val_accs=np.asarray(self.val_acc_history))
+
+
+Solver.defaults = keyword_defaults(Solver.__init__)

@@ -30,6 +30,7 @@ __all__ = [
     "check_nonneg_int",
     "check_number",
     "check_labels",
+    "check_indices",
     "require_keys",
     "conv_output_size",
     "nchw_hint",
@@ -255,3 +256,24 @@ def pool_output_size(fn: str, x_shape: tuple[int, ...], pool_height: Any, pool_w
     if ph > H or pw > W:
         raise ValueError(f"{fn}: pool window {ph}x{pw} does not fit the input {H}x{W} (x {tuple(x_shape)})")
     return pool_output_hw(H, W, ph, pw, stride)
+
+
+def check_indices(fn: str, name: str, idx: Any, shape: tuple[int, ...] | None, V: int) -> None:
+    """``idx`` must be an integer array (of ``shape`` unless None) with values in ``[0, V)``.
+
+    ``TypeError`` for a non-integer dtype, ``ValueError`` for a wrong shape or an index out of
+    range (the message gives the offending min/max). Reads the min/max (one device sync on a GPU).
+    """
+    check_array(fn, name, idx)
+    xp = backend.namespace(idx)
+    if not xp.isdtype(idx.dtype, "integral"):
+        raise TypeError(f"{fn}: {name} must hold integer word indices, got dtype {idx.dtype} with shape "
+                        f"{shape_of(idx)}")
+    if shape is not None:
+        check_shape(fn, name, idx, shape)
+    if idx.size == 0:
+        return
+    lo, hi = int(xp.min(idx)), int(xp.max(idx))
+    if lo < 0 or hi >= V:
+        raise ValueError(f"{fn}: {name} must hold word indices in [0, {V}) for a vocabulary of {V}, got min {lo}, "
+                         f"max {hi} ({name} {shape_of(idx)})")

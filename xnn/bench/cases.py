@@ -1,7 +1,11 @@
 """The cases of ``xnn bench``: shapes, inputs, FLOP counts and the xnn (fast / generic) runners.
 
 A *case* is one layer or training workload (conv A, conv B, the large conv L, max-pool, large
-max-pool, one ThreeLayerConvNet step, one training epoch with batch 50 or 256).
+max-pool, one ThreeLayerConvNet step, one training epoch with batch 50 or 256), the recurrent
+cases of :mod:`xnn.bench.recurrent` (an LSTM layer and a CaptioningRNN step), and the cases that
+measure what users feel: an epoch of the default ``xnn train`` job (``epoch``, see :mod:`.job`),
+the training step while another process keeps a core busy (``contended``) and the first conv
+forward of a fresh process (``cold``, see :mod:`.user_cases`).
 Every path (xnn fast, xnn generic, PyTorch) of a case is prepared from the same host inputs,
 drawn from ``np.random.RandomState(231)``, into a :class:`Prepared`: a callable per timed op that
 returns that op's outputs (as a tuple, in the order of ``Case.outputs[op]``). The outputs of the
@@ -20,14 +24,18 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..kernels.geometry import conv_output_hw
 
 __all__ = ["Case", "Prepared", "CASE_NAMES", "DEFAULT_CASES", "make_cases", "host_inputs", "prepare_xnn", "conv_flops",
            "conv_forward_memory", "im2col_bytes"]
 
-CASE_NAMES = ("convA", "convB", "convL", "pool", "poolL", "train", "epoch50", "epoch256")
-# The cases run when none are named: the GPU adds the large layers and the training epochs (the CPU
-# set stays the one of the committed CPU table).
-DEFAULT_CASES = {"cpu": ("convA", "convB", "pool", "train"), "gpu": CASE_NAMES}
+CASE_NAMES = ("convA", "convB", "convL", "pool", "poolL", "train", "epoch50", "epoch256", "lstm", "caption",
+              "epoch", "contended", "cold")
+# The cases run when none are named: the GPU adds the large layers, the 49k-image epochs and the
+# recurrent cases; the CPU adds the cases of what users feel.
+DEFAULT_CASES = {"cpu": ("convA", "convB", "pool", "train", "epoch", "contended", "cold"),
+                 "gpu": ("convA", "convB", "convL", "pool", "poolL", "train", "epoch50", "epoch256", "lstm",
+                         "caption")}
 EPOCH_IMAGES = 49_000
 TRAIN_PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
 LEARNING_RATE = 1e-3
@@ -37,7 +45,8 @@ LEARNING_RATE = 1e-3
 class Case:
     """One benchmark workload.
 
-    ``kind`` is ``"conv"``, ``"pool"``, ``"train"`` or ``"epoch"``; ``shapes`` holds its geometry:
+    ``kind`` is ``"conv"``, ``"pool"``, ``"train"``, ``"epoch"``, ``"job"``, ``"contended"`` (a
+    train step timed with one core busy) or ``"cold"``; ``shapes`` holds its geometry:
     conv: ``x`` (N, C, H, W), ``w`` (F, C, HH, WW), ``stride``, ``pad``;
     pool: ``x`` (N, C, H, W), ``pool`` (pool_height, pool_width, stride);
     train: ``batch``, ``input_dim`` (C, H, W), ``num_filters``, ``filter_size``, ``hidden_dim``, ``num_classes``;
@@ -81,6 +90,17 @@ def _net_case(name: str, batch: int, net: dict, images: int | None = None) -> Ca
                 {"epoch": ("loss",) + TRAIN_PARAMS}, repeat=1, warmup=0)
 
 
+def _user_cases(net: dict, batch: int, cold_conv: Case, job_images: int) -> list[Case]:
+    """The ``epoch`` (default train job), ``contended`` (train step, one core busy) and ``cold`` cases."""
+    quick = job_images < 100
+    job = Case("epoch", "default train job epoch", "job", {"images": job_images, "quick": quick},
+               {"epoch": ("loss",) + TRAIN_PARAMS}, repeat=3, warmup=1)
+    contended = Case("contended", "ThreeLayerConvNet, 1 core busy", "contended", {"batch": batch, **net},
+                     {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})
+    cold = Case("cold", "conv B fwd, fresh process", "cold", cold_conv.shapes, {"first call": ("out",)})
+    return [job, contended, cold]
+
+
 def make_cases(quick: bool = False, names: tuple[str, ...] | None = None, device: str = "cpu") -> list[Case]:
     """The benchmark cases, or tiny versions of them with ``quick=True``.
 
@@ -92,7 +112,8 @@ def make_cases(quick: bool = False, names: tuple[str, ...] | None = None, device
                  _conv_case("convB", "conv B 7x7 s1", (2, 3, 8, 8), (4, 3, 7, 7), 1, 3),
                  _conv_case("convL", "conv L 3x3 s1", (2, 4, 6, 6), (4, 4, 3, 3), 1, 1),
                  _pool_case("pool", (2, 3, 8, 8)), _pool_case("poolL", (2, 4, 8, 8)),
-                 _net_case("train", 4, net), _net_case("epoch50", 4, net, 10), _net_case("epoch256", 6, net, 10)]
+                 _net_case("train", 4, net), _net_case("epoch50", 4, net, 10), _net_case("epoch256", 6, net, 10),
+                 *_user_cases(net, 4, _conv_case("cold", "", (2, 3, 8, 8), (4, 3, 7, 7), 1, 3), 40)]
     else:
         net = {"input_dim": (3, 32, 32), "num_filters": 32, "filter_size": 7, "hidden_dim": 100, "num_classes": 10}
         cases = [_conv_case("convA", "conv A 3x3 s2", (100, 3, 31, 31), (25, 3, 3, 3), 2, 1),
@@ -100,7 +121,10 @@ def make_cases(quick: bool = False, names: tuple[str, ...] | None = None, device
                  _conv_case("convL", "conv L 3x3 s1", (256, 64, 32, 32), (64, 64, 3, 3), 1, 1),
                  _pool_case("pool", (100, 3, 32, 32)), _pool_case("poolL", (256, 64, 32, 32)),
                  _net_case("train", 50, net), _net_case("epoch50", 50, net, EPOCH_IMAGES),
-                 _net_case("epoch256", 256, net, EPOCH_IMAGES)]
+                 _net_case("epoch256", 256, net, EPOCH_IMAGES),
+                 *_user_cases(net, 50, _conv_case("cold", "", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3), 2000)]
+    from .recurrent import recurrent_cases
+    cases += recurrent_cases(quick)
     unknown = set(names or ()) - set(CASE_NAMES)
     if unknown:
         raise ValueError(f"make_cases: unknown case names {sorted(unknown)}; expected some of {CASE_NAMES}")
@@ -113,8 +137,7 @@ def conv_out_hw(case: Case) -> tuple[int, int]:
     """(Ho, Wo) of a conv case (floor semantics)."""
     _, _, H, W = case.shapes["x"]
     _, _, HH, WW = case.shapes["w"]
-    s, p = case.shapes["stride"], case.shapes["pad"]
-    return 1 + (H + 2 * p - HH) // s, 1 + (W + 2 * p - WW) // s
+    return conv_output_hw(H, W, HH, WW, case.shapes["stride"], case.shapes["pad"])
 
 
 def conv_flops(case: Case) -> dict[str, int]:
@@ -137,9 +160,11 @@ def im2col_bytes(case: Case, dtype: str) -> int:
 def conv_forward_memory(inputs: dict[str, np.ndarray]) -> int:
     """Peak bytes NumPy allocates (tracemalloc) during one ``conv_forward_fast`` call, output and cache included."""
     from ..kernels.cpu.buffers import buffer_pool
+    from ..kernels.cpu.threads import release_scratch
     from ..layers import conv_forward_fast
     conv_param = {"stride": inputs["stride"], "pad": inputs["pad"]}
-    buffer_pool.clear()   # a cold call: reused pool buffers would hide the footprint
+    buffer_pool.clear()   # a cold call: reused buffers would hide the footprint
+    release_scratch()
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
@@ -163,9 +188,12 @@ def host_inputs(case: Case, dtype: str) -> dict[str, Any]:
     train: ``X`` (batch, C, H, W), ``y`` (batch,) int64 and He-scaled ``params`` W1..b3; epoch: the
     same with ``images`` rows in ``X`` and ``y``.
     """
+    if case.kind in ("lstm", "caption"):
+        from .recurrent import recurrent_inputs
+        return recurrent_inputs(case, dtype)
     rs = np.random.RandomState(231)
     sh = case.shapes
-    if case.kind == "conv":
+    if case.kind in ("conv", "cold"):
         Ho, Wo = conv_out_hw(case)
         x, w = rs.randn(*sh["x"]), rs.randn(*sh["w"])
         b, dout = rs.randn(sh["w"][0]), rs.randn(sh["x"][0], sh["w"][0], Ho, Wo)
@@ -177,6 +205,9 @@ def host_inputs(case: Case, dtype: str) -> dict[str, Any]:
         x = rs.randn(*sh["x"])
         dout = rs.randn(N, C, 1 + (H - ph) // s, 1 + (W - pw) // s)
         return {"x": x.astype(dtype), "dout": dout.astype(dtype), "pool_height": ph, "pool_width": pw, "stride": s}
+    if case.kind == "job":
+        from .job import job_inputs
+        return job_inputs(case, dtype)
     C, H, W = sh["input_dim"]
     F, fs, hid, ncls = sh["num_filters"], sh["filter_size"], sh["hidden_dim"], sh["num_classes"]
     rows = sh.get("images", sh["batch"])
@@ -265,4 +296,10 @@ def prepare_xnn(case: Case, inputs: dict[str, Any], device: str, dtype: str) -> 
         return _prepare_conv(inputs, device)
     if case.kind == "pool":
         return _prepare_pool(inputs, device)
+    if case.kind in ("lstm", "caption"):
+        from .recurrent import prepare_recurrent_xnn
+        return prepare_recurrent_xnn(case, inputs, device)
+    if case.kind == "job":
+        from .job import prepare_xnn_job
+        return prepare_xnn_job(inputs, device)
     return _prepare_train(case, inputs, device, dtype)

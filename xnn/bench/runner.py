@@ -14,12 +14,12 @@ when it is not importable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -27,7 +27,6 @@ from .. import backend
 from .cases import (
     CASE_NAMES,
     Case,
-    conv_flops,
     conv_forward_memory,
     host_inputs,
     im2col_bytes,
@@ -40,31 +39,23 @@ from .report import (
     format_table,
     load_average,
     machine_info,
-    target_for,
 )
-from .timing import gpu_sync, kernels_env, rel_error, scaled_error, time_paths, with_kernels
+from .rows import PATHS, base_row, host_copy, result_row, sum_row
+from .timing import gpu_sync, kernels_env, time_paths, with_kernels
 from .torch_side import (
     configure_cuda,
     cuda_settings,
     import_torch,
     prepare_torch,
     set_threads,
-    to_host,
     torch_device,
     torch_sync,
 )
+from .user_cases import busy_core, cold_times
 
 __all__ = ["PATHS", "add_arguments", "main_bench", "run_bench", "write_json"]
 
-PATHS = ("fast", "generic", "torch")
 DEFAULT_REPEAT = 9
-
-
-def _host(a: Any) -> np.ndarray:
-    if hasattr(a, "detach"):
-        return to_host(a)
-    # a copy: a later run may update (sgd) or reuse (buffer pool) the array in place
-    return np.array(backend.to_numpy(a) if not isinstance(a, (int, float)) else a, copy=True)
 
 
 def _prepare_path(case: Case, path: str, inputs: dict, device: str, dtype: str, torch):
@@ -84,7 +75,11 @@ def _prepare_path(case: Case, path: str, inputs: dict, device: str, dtype: str, 
 
 def _run_paths(case: Case, paths: Sequence[str], inputs: dict, device: str, dtype: str, torch, warmup: int,
                repeat: int) -> dict[str, dict]:
-    """path -> op -> ``{"out": [host arrays of the first call], "s": median, "s_min": min}``."""
+    """path -> op -> ``{"out": [host arrays of the first call], "s": median, "s_min": min}``.
+
+    A ``contended`` case also times the fast path alone first (``"s_idle"``), then every path while
+    another process keeps a core busy.
+    """
     prepared, runs = {}, {}
     for path in paths:
         found = _prepare_path(case, path, inputs, device, dtype, torch)
@@ -92,76 +87,57 @@ def _run_paths(case: Case, paths: Sequence[str], inputs: dict, device: str, dtyp
             continue
         prepared[path] = found
         ops, sync = found
-        runs[path] = {op: {"out": [_host(a) for a in fn()]} for op, fn in ops.items()}
+        runs[path] = {op: {"out": [host_copy(a) for a in fn()]} for op, fn in ops.items()}
         sync()
     for op in case.outputs:
-        timed = time_paths({p: (ops[op], sync) for p, (ops, sync) in prepared.items()}, warmup, repeat)
+        fns = {p: (ops[op], sync) for p, (ops, sync) in prepared.items()}
+        if case.kind == "contended":
+            runs["fast"][op]["s_idle"] = time_paths({"fast": fns["fast"]}, warmup, repeat)["fast"][0]
+        with busy_core() if case.kind == "contended" else contextlib.nullcontext():
+            timed = time_paths(fns, warmup, repeat)
         for path, (median, fastest) in timed.items():
             runs[path][op]["s"], runs[path][op]["s_min"] = median, fastest
     return runs
 
 
-def _errors(case: Case, op: str, runs: dict, metric: Callable[[Any, Any], float]) -> dict[str, dict[str, float]]:
-    """path -> output name -> ``metric(path's output, fast's output)`` for every path but fast."""
-    ref = runs["fast"][op]["out"]
-    names = case.outputs[op]
-    return {path: {n: metric(a, b) for n, a, b in zip(names, r[op]["out"], ref)}
-            for path, r in runs.items() if path != "fast"}
-
-
-def _row(case: Case, op: str, dtype: str, device: str, runs: dict, settings: dict) -> dict:
-    errors = _errors(case, op, runs, scaled_error)
-    ms = {p: (runs[p][op]["s"] * 1e3 if p in runs else None) for p in PATHS}
-    ms_min = {p: (runs[p][op]["s_min"] * 1e3 if p in runs else None) for p in PATHS}
-    flops = conv_flops(case)[op] if case.kind == "conv" else None
-    gflops = {p: (flops / (v * 1e6) if flops and v else None) for p, v in ms.items()}
-    ratio = ms["fast"] / ms["torch"] if ms["fast"] and ms["torch"] else None
-    row = {"case": case.name, "label": case.label, "op": op, "dtype": dtype, "device": device,
-           "shapes": {k: list(v) if isinstance(v, tuple) else v for k, v in case.shapes.items()},
-           "ms": ms, "ms_min": ms_min, "ratio_fast_torch": ratio,
-           "ratio_generic_fast": ms["generic"] / ms["fast"] if ms["generic"] and ms["fast"] else None,
-           "flops": flops, "gflops": gflops, "errors": errors,
-           "max_rel_err": {p: max(e.values()) for p, e in errors.items()},
-           "errors_elementwise": _errors(case, op, runs, rel_error),
-           "peak_mem_bytes": None, "im2col_bytes": None, **settings}
-    row["target"] = target_for(row)
-    return row
-
-
-def _sum_row(fwd: dict, bwd: dict, case: Case) -> dict:
-    """The ``fwd+bwd`` row: sums of the fwd and bwd medians, the larger errors."""
-    def add(a: float | None, b: float | None) -> float | None:
-        return a + b if a is not None and b is not None else None
-    row = {**fwd, "op": "fwd+bwd", "peak_mem_bytes": None, "im2col_bytes": None}
-    row["ms"] = {p: add(fwd["ms"][p], bwd["ms"][p]) for p in PATHS}
-    row["ms_min"] = {p: add(fwd["ms_min"][p], bwd["ms_min"][p]) for p in PATHS}
-    for key in ("errors", "errors_elementwise"):
-        row[key] = {p: {**fwd[key][p], **bwd[key][p]} for p in fwd[key]}
-    row["max_rel_err"] = {p: max(e.values()) for p, e in row["errors"].items()}
-    ms = row["ms"]
-    row["ratio_fast_torch"] = ms["fast"] / ms["torch"] if ms["fast"] and ms["torch"] else None
-    row["ratio_generic_fast"] = ms["generic"] / ms["fast"] if ms["generic"] and ms["fast"] else None
-    row["flops"] = conv_flops(case)["fwd+bwd"] if case.kind == "conv" else None
-    row["gflops"] = {p: (row["flops"] / (v * 1e6) if row["flops"] and v else None) for p, v in ms.items()}
-    row["target"] = target_for(row)
-    return row
+def _cold_rows(case: Case, dtype: str, device: str, paths: Sequence[str], warmup: int, repeat: int) -> list[dict]:
+    """The ``cold`` case: first call vs warm median in fresh processes, xnn fast (and torch)."""
+    found = {p: cold_times(case, dtype, p, repeat) for p in ("fast", "torch") if p in paths}
+    ms = {p: (found[p]["cold_ms"] if found.get(p) else None) for p in PATHS}
+    extra = {"warm_ms": {p: (found[p]["warm_ms"] if found.get(p) else None) for p in PATHS}}
+    if ms["fast"] is None:
+        raise RuntimeError("bench cold: the xnn subprocess failed")
+    extra["cold_over_warm"] = ms["fast"] / extra["warm_ms"]["fast"]
+    return [base_row(case, "first call", dtype, device, ms, extra=extra, repeat=repeat, warmup=0)]
 
 
 def _run_case(case: Case, dtype: str, device: str, paths: Sequence[str], torch, warmup: int,
               repeat: int) -> list[dict]:
-    inputs = host_inputs(case, dtype)
     repeat = case.repeat if case.repeat is not None else repeat
     warmup = case.warmup if case.warmup is not None else warmup
+    if case.kind == "cold":
+        return _cold_rows(case, dtype, device, paths, warmup, repeat)
+    if case.kind == "contended":
+        paths = tuple(p for p in paths if p != "generic")   # what users feel: xnn next to torch
+    inputs = host_inputs(case, dtype)
     runs = _run_paths(case, paths, inputs, device, dtype, torch, warmup, repeat)
     settings = {"repeat": repeat, "warmup": warmup}
-    rows = [_row(case, op, dtype, device, runs, settings) for op in case.outputs]
+    rows = [result_row(case, op, dtype, device, runs, settings, _extra(case, runs, op)) for op in case.outputs]
     if case.kind == "conv" and device == "cpu" and "fast" in paths:
         with kernels_env(None):
             rows[0]["peak_mem_bytes"] = conv_forward_memory(inputs)
         rows[0]["im2col_bytes"] = im2col_bytes(case, dtype)
     if len(rows) == 2:
-        rows.append(_sum_row(rows[0], rows[1], case))
+        rows.append(sum_row(rows[0], rows[1], case))
     return rows
+
+
+def _extra(case: Case, runs: dict, op: str) -> dict | None:
+    """The contended row's idle time of the fast path and the slowdown the busy core caused."""
+    if case.kind != "contended":
+        return None
+    idle, busy = runs["fast"][op]["s_idle"] * 1e3, runs["fast"][op]["s"] * 1e3
+    return {"fast_idle_ms": idle, "contended_over_idle": busy / idle}
 
 
 def run_bench(device: str = "cpu", dtypes: Sequence[str] = ("float32", "float64"), repeat: int = DEFAULT_REPEAT,
@@ -229,7 +205,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, help="timed runs per op (median)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs per op first")
     parser.add_argument("--cases", nargs="+", choices=CASE_NAMES, default=None,
-                        help="default: convA convB pool train on the cpu, all of them on the gpu")
+                        help="default: convA convB pool train on the cpu, all of them on the gpu "
+                             "(the recurrent cases: --cases lstm caption)")
     parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
     parser.add_argument("--quick", action="store_true", help="tiny shapes (a smoke test, not a benchmark)")
 

@@ -164,4 +164,10 @@ def prepare_torch(torch, case: Case, inputs: dict[str, Any], tdev: str) -> Prepa
         return _prepare_conv(torch, inputs, tdev)
     if case.kind == "pool":
         return _prepare_pool(torch, inputs, tdev)
+    if case.kind in ("lstm", "caption"):
+        from .recurrent import prepare_recurrent_torch
+        return prepare_recurrent_torch(torch, case, inputs, tdev)
+    if case.kind == "job":
+        from .job import prepare_torch_job
+        return prepare_torch_job(torch, inputs, tdev)
     return _prepare_train(torch, case, inputs, tdev)

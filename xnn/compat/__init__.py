@@ -3,6 +3,7 @@
 Put this before the notebook's own imports::
 
     import xnn.compat; xnn.compat.alias("cs231n")              # Stanford CS231n 2018+
+    import xnn.compat; xnn.compat.alias("dl")                  # a Stanford-style `dl` package (cs231n flavor)
     import xnn.compat; xnn.compat.alias("cs6353")              # Utah CS6353 (cs231n flavor)
     import xnn.compat; xnn.compat.alias("deeplearning", flavor="cs182")   # Berkeley CS182
     import xnn.compat; xnn.compat.alias("cs231n", flavor="cs182")         # Stanford 2016-17
@@ -15,11 +16,14 @@ After it, ``from cs231n.layers import *``, ``from cs231n.classifiers.fc_net impo
 (see :func:`modules`) resolve to xnn. The aliased modules are fresh module objects holding xnn's
 functions and classes (or the flavor's thin wrappers of them); xnn's own modules are untouched.
 
-If a real package of that name is importable (typically the course's own ``cs231n/`` folder
-next to the notebook), :func:`alias` refuses with a ``ValueError``; ``force=True`` then puts xnn
-in front of it, and the course modules xnn does not provide (``cs231n.rnn_layers``,
-``cs231n.coco_utils``, ...) still load from the course folder. Standard-library names and
-``xnn`` itself can never be aliased.
+The course's own package folder may sit next to the notebook (the assignment layout): the same one
+line then puts xnn in front of it. xnn serves the modules above; every other module of the folder
+(``cs231n.image_utils``, ``cs231n.classifiers.squeezenet``, ...) loads from it; a name xnn's
+module lacks (``from cs231n.data_utils import load_imagenet_val``) comes from the course's own
+file of that module; one ``logging`` line (logger ``xnn.compat``) says which modules xnn serves. A package of
+that name that is not a course package (no ``layers.py``, ``solver.py`` or ``classifiers/`` in its
+folder) is refused unless ``force=True``. Standard-library names and ``xnn`` itself can never be
+aliased.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import sys
 import types
 
 from ..choices import did_you_mean
-from . import _hook
+from . import _course, _hook
 from .flavors import FLAVORS, Flavor
 
 __all__ = ["alias", "aliases", "flavors", "modules", "unalias"]
@@ -93,17 +97,19 @@ def alias(name: str = "cs231n", flavor: str = "cs231n", force: bool = False) -> 
         flavor: ``"cs231n"`` (Stanford 2018+, Utah), ``"cs182"`` (Berkeley, Stanford 2016-17:
             dropout ``p`` = drop probability) or ``"ece147"`` (UCLA: ``'a'``/``'v'`` optimizer
             keys); see :func:`flavors`.
-        force: alias even if a real package called ``name`` is importable (the aliased modules
-            take precedence; modules the flavor does not define still come from the real
-            package's directory), or replace an alias of ``name`` with another flavor.
+        force: alias even over an importable package called ``name`` that is not a course
+            package (it is then treated like a course folder: the aliased modules take
+            precedence, the rest still comes from it), or replace an alias of ``name`` with
+            another flavor. A course folder (``layers.py``, ``solver.py`` or ``classifiers/``
+            in it) needs no ``force``.
 
     Returns:
         The aliased top-level module (``import <name>`` gives the same object).
 
     Raises:
         ValueError: unknown flavor; a name that is not an identifier, is a standard-library
-            module or ``xnn``; a real package ``name`` exists (without ``force``); ``name`` is
-            already aliased with another flavor (without ``force``).
+            module or ``xnn``; an importable ``name`` that is not a course package (without
+            ``force``); ``name`` is already aliased with another flavor (without ``force``).
         TypeError: ``name`` is not a string.
 
     Aliasing a name again with the same flavor does nothing (and returns the same module).
@@ -119,21 +125,25 @@ def alias(name: str = "cs231n", flavor: str = "cs231n", force: bool = False) -> 
                              f"call xnn.compat.unalias({name!r}) first or pass force=True")
         unalias(name)
     real = _real_package(name)
-    if real is not None and not force:
-        where = real.origin or ", ".join(real.submodule_search_locations or ()) or "sys.modules"
-        raise ValueError(f"alias: a real package {name!r} is importable ({where}); xnn.compat will not hide "
-                         f"it unless you pass force=True (then xnn serves {name}.layers, {name}.solver, ... "
-                         "and the rest still loads from that package)")
     locations = tuple(real.submodule_search_locations or ()) if real is not None else ()
+    if real is not None and not force and not _course.is_course_package(locations):
+        where = real.origin or ", ".join(locations) or "sys.modules"
+        raise ValueError(f"alias: {name!r} is importable ({where}) but is not a course package (no "
+                         f"{', '.join(m if '.' in m else m + '/' for m in _course.COURSE_MARKERS)} in its folder); "
+                         f"xnn.compat will not hide it unless you pass force=True (then xnn serves {name}.layers, "
+                         f"{name}.solver, ... and the rest still loads from that package)")
     _hook.purge_modules(name)
     _hook.finder().register(_hook.AliasEntry(name, chosen, locations))
     _hook.install()
     importlib.invalidate_caches()
     try:
-        return importlib.import_module(name)
+        module = importlib.import_module(name)
     except BaseException:
         unalias(name)
         raise
+    if locations:
+        _course.announce(name, chosen, locations)
+    return module
 
 
 def unalias(name: str) -> bool:

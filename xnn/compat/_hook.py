@@ -6,9 +6,12 @@ declines (returns ``None``), so the normal import machinery carries on. Each ali
 fresh module object whose namespace is built from xnn objects by :meth:`Flavor.populate`; xnn's
 own modules are never renamed or mutated.
 
-When a real package of the same name exists and the alias was forced, the aliased packages keep
-the real package's directories as their ``__path__``: submodules the flavor does not define
-(``cs231n.rnn_layers``, ``cs231n.coco_utils``, ...) then still load from the course folder.
+When a real package of the same name exists (the course's own folder next to the notebook, or a
+package the alias was forced over), the aliased packages keep its directories as their
+``__path__``: submodules the flavor does not define (``cs231n.image_utils``,
+``cs231n.classifiers.squeezenet``, ...) then still load from the course folder, and every aliased
+module falls back to the course's own file of that module for names xnn's module lacks
+(:func:`._course.attach_fallback`).
 """
 
 from __future__ import annotations
@@ -23,13 +26,15 @@ import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import _course
+
 if TYPE_CHECKING:  # pragma: no cover
     from .flavors import Flavor
 
 
 @dataclass(frozen=True)
 class AliasEntry:
-    """One registered alias: its top-level name, flavor, and the real package's directories (if forced)."""
+    """One registered alias: its top-level name, flavor, and the directories of the real package behind it."""
 
     name: str
     flavor: Flavor
@@ -53,7 +58,11 @@ class AliasLoader(importlib.abc.Loader):
         return None  # default module creation
 
     def exec_module(self, module: types.ModuleType) -> None:
-        self.entry.flavor.populate(module, self.entry.name, self.relname, self.entry.search_locations(""))
+        entry = self.entry
+        entry.flavor.populate(module, entry.name, self.relname, entry.search_locations(""))
+        if entry.real_locations:
+            _course.attach_fallback(module, entry.real_locations, self.relname, entry.flavor.is_package(self.relname),
+                                    entry.flavor.defines)
 
 
 class AliasFinder(importlib.abc.MetaPathFinder):

@@ -1,10 +1,23 @@
 """The ``cs182`` flavor: Berkeley CS182 ``deeplearning`` and Stanford CS231n 2016-17.
 
-There ``dropout_param['p']`` is the probability of **dropping** a unit (mask ``rand < 1 - p``,
-kept units scaled by ``1 / (1 - p)``), and ``FullyConnectedNet`` takes ``dropout=0`` (the drop
-probability, 0 = off) and ``use_batchnorm=False``. Everything here wraps xnn: the mask is drawn
-by xnn's dropout with keep probability ``1 - p``, so a seed gives the same mask as the course's
-``np.random.seed(seed); np.random.rand(*x.shape) < 1 - p``.
+Their starter code differs from Stanford 2018+ in three ways this flavor reproduces:
+
+* ``dropout_param['p']`` is the probability of **dropping** a unit, and the mask keeps a unit where
+  ``rand >= p`` (kept units scaled by ``1 / (1 - p)``): with a seed, the course's
+  ``np.random.seed(seed); (np.random.rand(*x.shape) >= p) / (1 - p)``, so seeded masks and the
+  notebooks' printed figures match the course, not Stanford's ``rand < keep`` draw.
+* ``FullyConnectedNet(dropout=0, use_batchnorm=False)``: ``dropout`` is the drop probability
+  (0 = off).
+* Quirk kept on purpose: the starter's ``FullyConnectedNet.loss`` writes ``bn_param[mode] = mode``
+  (the mode string as the key, not ``'mode'``). ``bn_param['mode']`` therefore stays at the
+  ``'train'`` written by ``__init__``, and **batchnorm normalizes with the batch statistics in
+  test-mode passes too** (``model.loss(X)``, ``Solver.check_accuracy``), updating the running
+  averages as it goes. The notebooks' expected numbers (e.g. the bn_drop "initial predictions
+  error" check) are built on it. A caller that sets ``bn_param['mode']`` itself gets that mode.
+  The starter also writes ``dropout_param['mode']`` when dropout is off (``{}`` becomes
+  ``{'mode': ...}``).
+
+Everything here wraps xnn; the layer math is xnn's.
 """
 
 from __future__ import annotations
@@ -46,13 +59,13 @@ def dropout_forward(x: Array, dropout_param: MutableMapping) -> tuple[Array, tup
 
     Returns:
         ``out`` (x's shape, dtype and namespace) and ``cache = (dropout_param, mask)``. Train:
-        ``mask`` (x's shape) holds ``1/(1-p)`` where ``rand < 1 - p`` and 0 elsewhere, ``out = x * mask``.
+        ``mask`` (x's shape) holds ``1/(1-p)`` where ``rand >= p`` and 0 elsewhere, ``out = x * mask``.
         Test: ``out`` is ``x`` and ``mask`` is None.
     """
     fn = "dropout_forward"
     require_keys(fn, "dropout_param", dropout_param, ("p", "mode"))
     drop = check_drop_prob(fn, "dropout_param['p']", dropout_param["p"])
-    return apply_dropout(fn, x, dropout_param, 1.0 - drop)
+    return apply_dropout(fn, x, dropout_param, 1.0 - drop, drop_prob=drop)
 
 
 class FullyConnectedNet(models.FullyConnectedNet):
@@ -62,9 +75,10 @@ class FullyConnectedNet(models.FullyConnectedNet):
     ``normalization='batchnorm'``. Attributes as in the course: ``use_dropout`` (``dropout > 0``),
     ``use_batchnorm``, ``dropout_param`` (``{'mode': 'train', 'p': dropout}`` plus ``'seed'``, one
     dict shared by every dropout layer), ``bn_params``, ``params``, ``reg``, ``num_layers``,
-    ``dtype`` (and xnn's ``normalization``). Initial weights, RNG order and the seeded dropout
-    masks are those of the cs231n model with ``dropout_keep_ratio = 1 - dropout``; the hidden
-    blocks call this flavor's :func:`dropout_forward`, which reads ``'p'`` as a drop probability.
+    ``dtype`` (and xnn's ``normalization``). Initial weights and RNG order are those of the
+    cs231n model; the hidden blocks call this flavor's :func:`dropout_forward` (``'p'`` = drop
+    probability, mask ``rand >= p``). Test-mode passes keep batchnorm in train mode, as the
+    starter does (see the module docstring).
     """
 
     dropout_forward = staticmethod(dropout_forward)
@@ -82,3 +96,13 @@ class FullyConnectedNet(models.FullyConnectedNet):
         self.use_dropout = drop > 0
         if self.use_dropout:
             self.dropout_param["p"] = dropout  # the course stores the drop probability
+
+    def _set_mode(self, mode: str) -> None:
+        """The starter's mode bookkeeping: ``dropout_param['mode'] = mode``, ``bn_param[mode] = mode``.
+
+        The batchnorm line uses the mode string as the key, so ``bn_param['mode']`` is left as it
+        was (``'train'`` from ``__init__``) and batchnorm keeps using batch statistics.
+        """
+        self.dropout_param["mode"] = mode
+        for bn_param in self.bn_params:
+            bn_param[mode] = mode

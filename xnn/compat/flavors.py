@@ -145,6 +145,8 @@ GRADIENT_CHECK = ("eval_numerical_gradient", "eval_numerical_gradient_array", "e
 DATA_UTILS = ("load_pickle", "load_CIFAR_batch", "load_CIFAR10", "get_CIFAR10_data")
 DATA_UTILS_OPTIONAL = ("load_tiny_imagenet", "load_models", "load_imagenet_val")
 VIS_UTILS = ("visualize_grid", "vis_grid", "vis_nn")
+RNN_LAYERS = layers.RNN_LAYERS_NAMES
+COCO_UTILS = ("load_coco_data", "decode_captions", "sample_coco_minibatch", "BASE_DIR")
 
 _FC_NET = Recipe(names=(("xnn.models", ("TwoLayerNet", "FullyConnectedNet")),), star_from=("layers", "layer_utils"))
 _CNN = Recipe(names=(("xnn.models", ("ThreeLayerConvNet",)),), star_from=("layers", "fast_layers", "layer_utils"))
@@ -176,14 +178,20 @@ CS231N = Flavor(
         "classifiers.neural_net": Recipe(names=(("xnn.compat.neural_net", ("TwoLayerNet",)),)),  # a1 up to 2020
         "fc_net": _FC_NET,  # flat layout (UCLA nndl.fc_net, nndl.cnn)
         "cnn": _CNN,
+        # assignment 3 (recurrent captioning); classifiers/rnn.py star-imports rnn_layers
+        "rnn_layers": Recipe(names=(("xnn.layers", RNN_LAYERS),)),
+        "classifiers.rnn": Recipe(names=(("xnn.models", ("CaptioningRNN",)),), star_from=("rnn_layers",)),
+        "captioning_solver": Recipe(names=(("xnn.captioning_solver", ("CaptioningSolver",)),)),
+        "coco_utils": Recipe(names=(("xnn.data.coco", COCO_UTILS),), post=("xnn.compat.course_data:use_course_coco",)),
     },
 )
 
 _CS182 = "xnn.compat.cs182"
 CS182 = CS231N.derive(
     "cs182",
-    "Berkeley CS182 `deeplearning` and Stanford CS231n 2016-17 (dropout p = DROP probability, "
-    "FullyConnectedNet(dropout=0, use_batchnorm=False), Solver.record_histories_as_npz, log_acc_iteration)",
+    "Berkeley CS182 `deeplearning` and Stanford CS231n 2016-17 (dropout p = DROP probability, mask rand >= p, "
+    "FullyConnectedNet(dropout=0, use_batchnorm=False) whose batchnorm stays in train mode as in the starter, "
+    "Solver.record_histories_as_npz, log_acc_iteration)",
     overrides={
         "layers": ((_CS182, ("dropout_forward", "dropout_backward")),),
         "classifiers.fc_net": ((_CS182, ("FullyConnectedNet",)),),
@@ -197,10 +205,13 @@ CONV_LAYERS = ("conv_forward_naive", "conv_backward_naive", "max_pool_forward_na
                "spatial_batchnorm_forward", "spatial_batchnorm_backward")
 CONV_LAYER_UTILS = ("conv_relu_forward", "conv_relu_backward", "conv_relu_pool_forward", "conv_relu_pool_backward",
                     "conv_bn_relu_forward", "conv_bn_relu_backward")
+#: UCLA's nndl/layer_tests.py: its six self-tests and its rel_error.
+LAYER_TESTS = ("affine_forward_test", "affine_backward_test", "relu_forward_test", "relu_backward_test",
+               "affine_relu_test", "fc_net_test", "rel_error")
 ECE147 = CS231N.derive(
     "ece147",
     "UCLA ECE C147/C247 `nndl` and `utils` (keep-probability dropout, FullyConnectedNet(dropout=1, "
-    "use_batchnorm=False), rmsprop state 'a', adam state 'v'/'a'/'t', sgd_nesterov_momentum)",
+    "use_batchnorm=False), rmsprop state 'a', adam state 'v'/'a'/'t', sgd_nesterov_momentum, nndl.layer_tests)",
     overrides={
         "optim": (("xnn.compat.ece147_optim", ("rmsprop", "adam", "sgd_nesterov_momentum")),),
         "classifiers.fc_net": ((_ECE147, ("FullyConnectedNet",)),),
@@ -208,8 +219,14 @@ ECE147 = CS231N.derive(
         "classifiers.cnn": ((_ECE147, ("ThreeLayerConvNet",)),),
         "cnn": ((_ECE147, ("ThreeLayerConvNet",)),),
         "solver": (("xnn.compat.solvers", ("Solver=ECE147Solver",)),),
+        "captioning_solver": (("xnn.compat.solvers", ("CaptioningSolver=ECE147CaptioningSolver",)),),
     },
     extra={
+        "layer_tests": Recipe(names=(("xnn.compat.ece147_layer_tests", LAYER_TESTS),
+                                     ("xnn.gradient_check", GRADIENT_CHECK[:2]),
+                                     ("xnn.layers", ("affine_relu_forward", "affine_relu_backward")),
+                                     (_ECE147, ("FullyConnectedNet",))),
+                              star_from=("layers",)),
         "conv_layers": Recipe(names=(("xnn.layers", CONV_LAYERS),), star_from=("layers",)),
         "conv_layer_utils": Recipe(names=(("xnn.layers", CONV_LAYER_UTILS),),
                                    star_from=("layers", "conv_layers", "fast_layers")),

@@ -5,7 +5,7 @@ xnn's Solver resolves an ``update_rule`` string against its class attribute ``op
 optimizer keys differ names its own module there.
 
 * :class:`ECE147Solver`: UCLA's ``optim`` (rmsprop state ``'a'``, adam ``'v'``/``'a'``/``'t'``,
-  ``sgd_nesterov_momentum``).
+  ``sgd_nesterov_momentum``); :class:`ECE147CaptioningSolver` likewise for captioning.
 * :class:`CS182Solver`: Berkeley's kwarg ``log_acc_iteration=False`` (the iteration ``t`` of
   every accuracy check goes to ``log_acc_iteration_history``), an empty
   ``log_grad_norm_history`` (a student TODO there) and ``record_histories_as_npz(filename)``.
@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..captioning_solver import CaptioningSolver
 from ..solver import Solver
 from . import ece147_optim
 
-__all__ = ["CS182Solver", "ECE147Solver"]
+__all__ = ["CS182Solver", "ECE147CaptioningSolver", "ECE147Solver"]
 
 
 class ECE147Solver(Solver):
@@ -28,6 +29,12 @@ class ECE147Solver(Solver):
     ``Solver(update_rule='rmsprop')`` keeps its state under ``'a'``, ``'adam'`` under
     ``'v'``/``'a'``/``'t'``; ``'sgd_nesterov_momentum'`` is available.
     """
+
+    optim_module = ece147_optim
+
+
+class ECE147CaptioningSolver(CaptioningSolver):
+    """xnn's :class:`~xnn.captioning_solver.CaptioningSolver` with update rules from the ece147 ``optim``."""
 
     optim_module = ece147_optim
 

@@ -1,4 +1,4 @@
-"""CIFAR-10 reading and splitting with cs231n's ``data_utils`` contract.
+"""CIFAR-10 reading with cs231n's ``data_utils`` contract (the split is in :mod:`xnn.data.splits`).
 
 The official CIFAR-10 python files are pickles. They are read with a restricted unpickler
 (:class:`_CifarUnpickler`) that can only build the builtins and NumPy array types those files
@@ -16,11 +16,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .paths import TEST_FILE, TRAIN_FILES, default_cifar10_dir
+from .paths import TEST_FILE, TRAIN_FILES
 
 __all__ = [
     "CIFAR10_CLASSES",
-    "get_CIFAR10_data",
     "load_CIFAR10",
     "load_CIFAR_batch",
     "load_label_names",
@@ -151,44 +150,3 @@ def mean_subtract_nchw(X_train: np.ndarray, X_val: np.ndarray, X_test: np.ndarra
         mean_image = np.mean(X_train, axis=0)
         X_train, X_val, X_test = X_train - mean_image, X_val - mean_image, X_test - mean_image
     return [np.ascontiguousarray(x.transpose(0, 3, 1, 2)) for x in (X_train, X_val, X_test)]
-
-
-def _split(Xtr: np.ndarray, ytr: np.ndarray, Xte: np.ndarray, yte: np.ndarray, num_training: int,
-           num_validation: int, num_test: int, subtract_mean: bool) -> dict[str, np.ndarray]:
-    """cs231n's split: first rows train, next rows val, first test rows; train-mean subtraction; NCHW."""
-    stop = num_training + num_validation
-    X_train, X_val, X_test = mean_subtract_nchw(Xtr[:num_training], Xtr[num_training:stop], Xte[:num_test],
-                                                 subtract_mean)
-    return {"X_train": X_train, "y_train": ytr[:num_training], "X_val": X_val, "y_val": ytr[num_training:stop],
-            "X_test": X_test, "y_test": yte[:num_test]}
-
-
-def _check_counts(fn: str, where: str, n_train: int, n_test: int, num_training: int, num_validation: int,
-                  num_test: int) -> None:
-    for name, value in (("num_training", num_training), ("num_validation", num_validation), ("num_test", num_test)):
-        if isinstance(value, bool) or int(value) != value or value < 0:
-            raise ValueError(f"{fn}: {name} must be a non-negative integer, got {value!r}")
-    if num_training + num_validation > n_train or num_test > n_test:
-        raise ValueError(f"{fn}: {where} holds {n_train} training and {n_test} test images, but "
-                         f"num_training + num_validation = {num_training} + {num_validation} = "
-                         f"{num_training + num_validation} and num_test = {num_test} were asked for")
-
-
-def get_CIFAR10_data(num_training: int = 49000, num_validation: int = 1000, num_test: int = 1000,
-                     subtract_mean: bool = True, cifar10_dir: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
-    """CIFAR-10 split for a classifier, as cs231n's ``get_CIFAR10_data`` (plus ``cifar10_dir``).
-
-    train = the first ``num_training`` training rows, val = rows ``[num_training,
-    num_training + num_validation)``, test = the first ``num_test`` test rows. With
-    ``subtract_mean`` the mean image of the train split is subtracted from all three (NHWC),
-    then every split is transposed to contiguous NCHW.
-
-    Returns keys ``X_train (num_training, 3, 32, 32)``, ``y_train (num_training,)``, ``X_val``,
-    ``y_val``, ``X_test``, ``y_test``; X float64, y int64. ``cifar10_dir`` defaults to
-    :func:`default_cifar10_dir`. Raises ``ValueError`` naming the directory and the counts when it
-    holds fewer images than asked for.
-    """
-    root = Path(cifar10_dir) if cifar10_dir is not None else default_cifar10_dir()
-    Xtr, ytr, Xte, yte = load_CIFAR10(root)
-    _check_counts("get_CIFAR10_data", str(root), len(ytr), len(yte), num_training, num_validation, num_test)
-    return _split(Xtr, ytr, Xte, yte, num_training, num_validation, num_test, subtract_mean)

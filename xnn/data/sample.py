@@ -12,13 +12,31 @@ import numpy as np
 
 from .cifar import mean_subtract_nchw
 
-__all__ = ["SAMPLE_FILE", "load_sample"]
+__all__ = ["SAMPLE_FILE", "load_sample", "sample_pool"]
 
 SAMPLE_FILE = "cifar10_sample.npz"
 
 
 def _sample_path():
     return resources.files("xnn.data").joinpath(SAMPLE_FILE)
+
+
+def _arrays() -> dict[str, np.ndarray]:
+    with resources.as_file(_sample_path()) as path, np.load(path, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def sample_pool() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The sample as :func:`xnn.data.load_CIFAR10` returns a folder: ``Xtr, ytr, Xte, yte``.
+
+    ``Xtr (2400, 32, 32, 3)`` float64 NHWC holds the sample's 2000 train then 400 val images (the
+    first 2400 training rows it was cut from), ``ytr (2400,)`` int64; ``Xte (400, 32, 32, 3)``,
+    ``yte (400,)`` are its test images.
+    """
+    arrays = _arrays()
+    Xtr = np.concatenate([arrays["X_train"], arrays["X_val"]]).transpose(0, 2, 3, 1).astype(np.float64)
+    ytr = np.concatenate([arrays["y_train"], arrays["y_val"]]).astype(np.int64)
+    return Xtr, ytr, arrays["X_test"].transpose(0, 2, 3, 1).astype(np.float64), arrays["y_test"].astype(np.int64)
 
 
 def load_sample(num_training: int | None = None, num_validation: int | None = None, num_test: int | None = None,
@@ -31,8 +49,7 @@ def load_sample(num_training: int | None = None, num_validation: int | None = No
     when ``subtract_mean``), ``y_train (n,)`` int64, likewise ``X_val``/``y_val``/``X_test``/``y_test``,
     and ``classes``, the ten class names.
     """
-    with resources.as_file(_sample_path()) as path, np.load(path, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+    arrays = _arrays()
     out: dict[str, Any] = {}
     nhwc = []
     for split, count in (("train", num_training), ("val", num_validation), ("test", num_test)):

@@ -31,9 +31,25 @@ the namespace the caller already resolved; ``None`` means "look it up"):
     ``x_shape``, dw ``w.shape``, db ``(F,)``. With ``need_dx=False`` dx is ``None`` and its matmul
     + col2im are skipped.
 
+``embedding_backward(dout, idx, V) -> dW``
+    The word-embedding gradient, a scatter-add: dout ``(M, D)`` float, idx ``(M,)`` integer with
+    ``0 <= idx < V`` (checked by the layer); dW ``(V, D)`` in dout's dtype with
+    ``dW[v] = sum of dout[m] over every m with idx[m] == v`` (repeated indices accumulate, rows
+    never named are exactly 0). Deterministic on every path (no float atomics).
+
 ``relu_backward(dout, x) -> dx``
     ``dout`` where ``x > 0``, else 0 (``dout``'s shape and dtype; a non-finite ``dout`` where
     ``x <= 0`` still gives 0).
+
+``adam_step(w, dw, m, v, t, lr, beta1, beta2, eps) -> (next_w, m, v)``
+    One Adam update (bias-corrected at step ``t``) as new arrays; the inputs are not modified.
+    Every implementation evaluates the formula in the same order, so the bits do not depend on
+    the path. A kernel op because a training step's largest elementwise passes are its updates.
+
+``matmul(a, b) -> a @ b``
+    The matrix product of the affine layers (``(M, K) @ (K, N)``), with the namespace's type
+    promotion. A kernel op so that the NumPy path can run it on xnn's worker threads with BLAS on
+    one thread each, like every other product of a training step.
 
 Implementations (each lists the ops it provides in ``OPS``; every other op falls back to
 :mod:`~xnn.kernels.generic`):
@@ -62,12 +78,12 @@ from typing import Any
 
 from .. import backend
 
-__all__ = ["CHOICES", "OPS", "ConvColumns", "col2im", "conv_backward", "conv_forward", "current", "im2col",
-           "implementation", "kernel_path", "maxpool_backward", "maxpool_forward", "op_path", "relu_backward",
-           "use"]
+__all__ = ["CHOICES", "OPS", "ConvColumns", "col2im", "conv_backward", "conv_forward", "current",
+           "adam_step", "embedding_backward", "im2col", "implementation", "kernel_path", "matmul", "maxpool_backward",
+           "maxpool_forward", "op_path", "preload", "relu_backward", "use"]
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
-       "relu_backward")
+       "relu_backward", "matmul", "embedding_backward", "adam_step")
 #: The values of ``kernels.use(...)`` and ``XNN_KERNELS``.
 CHOICES = ("auto", "generic")
 
@@ -99,6 +115,15 @@ def use(choice: str) -> Iterator[str]:
         yield _choice.get()
     finally:
         _choice.reset(token)
+
+
+def preload() -> None:
+    """Import what the first NumPy kernel call would need (array-api-compat's NumPy namespace, the
+    NumPy kernels, the BLAS controls): importing :mod:`xnn.layers` calls this, so the first layer
+    call of a session costs what every later call costs (notebooks time single calls)."""
+    importlib.import_module("array_api_compat.numpy")
+    _module("numpy_fast")
+    importlib.import_module(".cpu.threads", __name__).prepare()
 
 
 def _module(name: str) -> ModuleType:
@@ -207,3 +232,21 @@ def relu_backward(dout, x, *, xp=None):
     """ReLU backward: ``dout`` where ``x > 0``, else 0."""
     xp = _xp(xp, dout=dout, x=x)
     return _provider("relu_backward", xp).relu_backward(dout, x, xp=xp)
+
+
+def matmul(a, b, *, xp=None):
+    """The matrix product ``a @ b`` of two 2-D arrays."""
+    xp = _xp(xp, a=a, b=b)
+    return _provider("matmul", xp).matmul(a, b, xp=xp)
+
+
+def adam_step(w, dw, m, v, t: int, lr: float, beta1: float, beta2: float, eps: float, *, xp=None):
+    """One Adam update: ``(next_w, m, v)``; see the module docstring."""
+    xp = _xp(xp, w=w, dw=dw, m=m, v=v)
+    return _provider("adam_step", xp).adam_step(w, dw, m, v, t, lr, beta1, beta2, eps, xp=xp)
+
+
+def embedding_backward(dout, idx, V: int, *, xp=None):
+    """Word-embedding backward: dW ``(V, D)`` with every row of dout ``(M, D)`` added at ``idx (M,)``."""
+    xp = _xp(xp, dout=dout, idx=idx)
+    return _provider("embedding_backward", xp).embedding_backward(dout, idx, int(V), xp=xp)

@@ -9,6 +9,9 @@ The conv operations (``conv_forward`` / ``conv_backward``) are im2col + one batc
 (+ col2im), the path every backend without a faster one takes; ``conv_forward_with`` /
 ``conv_backward_with`` let another implementation (CUDA) reuse them around its own im2col/col2im.
 
+``embedding_backward`` (the word-embedding scatter-add, which the standard has no function for)
+is a one-hot matrix product, chunked over the vocabulary.
+
 The exact contract (shapes, row/column order, floor semantics, argmax encoding) is documented in
 :mod:`xnn.kernels`.
 """
@@ -23,7 +26,7 @@ from .. import backend
 from .geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
-       "relu_backward")
+       "relu_backward", "matmul", "embedding_backward", "adam_step")
 
 __all__ = [*OPS, "OPS", "conv_backward_with", "conv_forward_with"]
 
@@ -150,7 +153,60 @@ def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int
     return conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx, xp=xp)
 
 
+def adam_step(w, dw, m, v, t: int, lr: float, beta1: float, beta2: float, eps: float, *, xp=None):
+    """One Adam update at step ``t`` (already incremented, ``t >= 1``): ``(next_w, m, v)``, new arrays.
+
+    ``m = b1*m + (1-b1)*dw``; ``v = b2*v + (1-b2)*dw**2``;
+    ``next_w = w - lr * (m/(1-b1**t)) / (sqrt(v/(1-b2**t)) + eps)``.
+    """
+    xp = xp or backend.namespace(w=w, dw=dw, m=m, v=v)
+    m = beta1 * m + (1 - beta1) * dw
+    v = beta2 * v + (1 - beta2) * (dw * dw)
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return w - lr * m_hat / (xp.sqrt(v_hat) + eps), m, v
+
+
+def matmul(a, b, *, xp=None):
+    """``a @ b`` (``xp.matmul``)."""
+    xp = xp or backend.namespace(a=a, b=b)
+    return xp.matmul(a, b)
+
+
 def relu_backward(dout, x, *, xp=None):
     """``dout`` where ``x > 0``, else 0 (same shape and dtype as ``dout``)."""
     xp = xp or backend.namespace(dout=dout, x=x)
     return xp.where(x > 0, dout, xp.zeros_like(dout))
+
+
+# One-hot block size (positions x vocabulary rows) per matmul of embedding_backward: bounds its
+# scratch memory to a few MiB whatever the vocabulary size.
+_ONE_HOT_ELEMENTS = 1 << 21
+
+
+def embedding_backward(dout, idx, V: int, *, xp=None):
+    """Scatter-add of ``dout`` rows into a zero ``(V, D)`` array at rows ``idx``.
+
+    dout ``(M, D)`` float, idx ``(M,)`` integer with ``0 <= idx < V`` (checked by the caller).
+    Returns dW ``(V, D)`` in ``dout``'s dtype: ``dW[v] = sum of dout[m] over m with idx[m] == v``;
+    rows no index names are exactly 0, repeated indices accumulate.
+
+    Standard-only: for each chunk of vocabulary rows ``[v0, v1)`` a one-hot matrix
+    ``(M, v1 - v0)`` (``idx == v``) multiplies dout, ``dW[v0:v1] = onehot.T @ dout``. Cost
+    ``M * V * D`` multiply-adds (the products by 0 are wasted work, so it grows with the
+    vocabulary; a sort-based scatter is ``O(M log M + (M + V) * D)`` but needs functions the
+    standard lacks) and about ``min(M * V, 2**21)`` elements of scratch. Deterministic, and each
+    sum adds exact products in the matmul's order.
+    """
+    xp = xp or backend.namespace(dout=dout, idx=idx)
+    M, D = dout.shape
+    dW = xp.zeros((V, D), dtype=dout.dtype, device=_device(dout))
+    if M == 0 or D == 0:
+        return dW
+    step = max(1, _ONE_HOT_ELEMENTS // M)
+    for v0 in range(0, V, step):
+        v1 = min(V, v0 + step)
+        rows = xp.arange(v0, v1, dtype=idx.dtype, device=_device(idx))
+        one_hot = xp.astype(idx[:, None] == rows[None, :], dout.dtype)      # (M, v1 - v0)
+        dW[v0:v1, :] = xp.matrix_transpose(one_hot) @ dout
+    return dW

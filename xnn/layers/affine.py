@@ -55,7 +55,7 @@ def affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple[Array, Ar
     xp = checked_namespace("affine_forward", x=x, w=w, b=b)
     _check_affine_inputs(x, w, b)
     x2 = xp.reshape(x, (x.shape[0], w.shape[0]))
-    out = x2 @ w + b
+    out = kernels.matmul(x2, w, xp=xp) + b
     return out, (x, w, b)
 
 
@@ -75,8 +75,8 @@ def affine_backward(dout: Array, cache: tuple[Array, Array, Array]) -> tuple[Arr
     N, D = x.shape[0], w.shape[0]
     check_shape("affine_backward", "dout", dout, (N, w.shape[1]), f"x {shape_of(x)}, w {shape_of(w)}")
     x2 = xp.reshape(x, (N, D))
-    dx = xp.reshape(dout @ w.T, x.shape)
-    dw = x2.T @ dout
+    dx = xp.reshape(kernels.matmul(dout, xp.matrix_transpose(w), xp=xp), x.shape)
+    dw = kernels.matmul(xp.matrix_transpose(x2), dout, xp=xp)
     db = xp.sum(dout, axis=0)
     return dx, dw, db
 

@@ -7,7 +7,9 @@ x's namespace and device. Without a seed the backend's own generator draws it (N
 RNG for NumPy and array-api-strict arrays, ``cupy.random`` on the GPU).
 
 :func:`apply_dropout` takes the keep probability as an argument, so that a drop-probability
-flavor (Stanford 2016-17, Berkeley) reuses it with ``keep_prob = 1 - p``.
+flavor (Stanford 2016-17, Berkeley) reuses it with ``keep_prob = 1 - p``; given ``drop_prob`` it
+keeps a unit where ``rand >= drop_prob`` instead (that starter's draw: the same expectation, other
+seeded masks).
 """
 
 from __future__ import annotations
@@ -46,31 +48,39 @@ def _check_keep_prob(fn: str, name: str, keep_prob: Any) -> float:
     return value
 
 
-def _dropout_mask(x: Array, keep_prob: float, seed: Any = None) -> Array:
+def _kept(draw: Array, keep_prob: float, drop_prob: float | None) -> Array:
+    """Which units stay: ``draw < keep_prob`` (cs231n), or ``draw >= drop_prob`` when that is given."""
+    return draw < keep_prob if drop_prob is None else draw >= drop_prob
+
+
+def _dropout_mask(x: Array, keep_prob: float, seed: Any = None, drop_prob: float | None = None) -> Array:
     """Inverted-dropout mask like ``x``: 1/keep_prob where a unit is kept, 0 where it is dropped.
 
     ``seed`` not None: cs231n's draw, ``np.random.seed(seed); np.random.rand(*x.shape) < keep_prob``
     on the host (reseeds the global RNG), moved to x's namespace and device; the mask is float64,
     like cs231n's. ``seed`` None: ``backend.uniform`` (the backend's own generator); the mask has
-    the draw's dtype (float64 on the host namespaces, x's dtype on CuPy).
+    the draw's dtype (float64 on the host namespaces, x's dtype on CuPy). ``drop_prob`` given:
+    the same draws, but a unit stays where ``rand >= drop_prob``.
     """
     xp = backend.namespace(x=x)
     if seed is not None:
-        keep = backend.from_host(backend.seeded_uniform(tuple(x.shape), seed) < keep_prob, like=x)
+        keep = backend.from_host(_kept(backend.seeded_uniform(tuple(x.shape), seed), keep_prob, drop_prob), like=x)
         dtype = xp.float64
     else:
         draw = backend.uniform(tuple(x.shape), like=x)
-        keep, dtype = draw < keep_prob, draw.dtype
+        keep, dtype = _kept(draw, keep_prob, drop_prob), draw.dtype
     return xp.astype(keep, dtype) / keep_prob
 
 
-def apply_dropout(fn: str, x: Array, dropout_param: MutableMapping,
-                  keep_prob: float) -> tuple[Array, tuple[MutableMapping, Array | None]]:
+def apply_dropout(fn: str, x: Array, dropout_param: MutableMapping, keep_prob: float,
+                  drop_prob: float | None = None) -> tuple[Array, tuple[MutableMapping, Array | None]]:
     """Dropout forward of ``x`` (any shape) with keep probability ``keep_prob``; ``fn`` names the
     public caller in errors.
 
-    ``dropout_param`` must already hold ``'mode'``; ``'seed'`` (optional) is honoured here.
-    Returns ``out`` (x's shape and dtype) and ``cache = (dropout_param, mask)`` (mask None in test mode).
+    ``dropout_param`` must already hold ``'mode'``; ``'seed'`` (optional) is honoured here. With
+    ``drop_prob`` (``= 1 - keep_prob``) a unit stays where ``rand >= drop_prob`` rather than
+    ``rand < keep_prob``. Returns ``out`` (x's shape and dtype) and ``cache = (dropout_param, mask)``
+    (mask None in test mode).
     """
     xp = checked_namespace(fn, x=x)
     mode = check_mode(fn, "dropout", dropout_param["mode"])
@@ -79,7 +89,7 @@ def apply_dropout(fn: str, x: Array, dropout_param: MutableMapping,
         if seed is not None:
             _reseed_host(seed)  # cs231n reseeds before looking at the mode
         return x, (dropout_param, None)
-    mask = _dropout_mask(x, keep_prob, seed)
+    mask = _dropout_mask(x, keep_prob, seed, drop_prob)
     out = xp.astype(x * mask, x.dtype, copy=False)
     return out, (dropout_param, mask)
 

@@ -1,4 +1,4 @@
-"""Models: linear classifiers, TwoLayerNet, FullyConnectedNet, ThreeLayerConvNet.
+"""Models: linear classifiers, TwoLayerNet, FullyConnectedNet, ThreeLayerConvNet, CaptioningRNN.
 
 Every model takes ``device=`` (``"cpu"``, ``"gpu"``, ``"auto"``; ``None`` = the device in force),
 draws its initial weights on the host in cs231n's RNG order, and has ``to(device)``, ``device``,
@@ -14,11 +14,13 @@ from .linear_losses import (
     svm_loss_naive,
     svm_loss_vectorized,
 )
+from .rnn import CaptioningRNN
 
 __all__ = [
     "TwoLayerNet",
     "FullyConnectedNet",
     "ThreeLayerConvNet",
+    "CaptioningRNN",
     "LinearClassifier",
     "Softmax",
     "LinearSVM",

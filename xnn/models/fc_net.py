@@ -105,8 +105,9 @@ class FullyConnectedNet(ModelBase):
     ``normalization`` is ``None``, ``"batchnorm"`` or ``"layernorm"`` (anything else raises
     ``ValueError``). Parameters are cast to ``dtype`` after initialization.
 
-    Hook: the class attribute :attr:`dropout_forward` is the dropout layer the hidden blocks call
-    with ``dropout_param``; a course flavor whose ``'p'`` means the drop probability sets its own.
+    Hooks for course flavors: the class attribute :attr:`dropout_forward` is the dropout layer the
+    hidden blocks call with ``dropout_param`` (a flavor whose ``'p'`` means the drop probability
+    sets its own), and :meth:`_set_mode` writes each pass's mode into the option dicts.
     """
 
     dropout_forward = staticmethod(layers.dropout_forward)
@@ -178,11 +179,7 @@ class FullyConnectedNet(ModelBase):
         xp = backend.namespace(X)
         X = xp.astype(X, backend.dtype_named(xp, self.dtype), copy=False)
         mode = "test" if y is None else "train"
-        if self.use_dropout:
-            self.dropout_param["mode"] = mode
-        if self.normalization == "batchnorm":
-            for bn_param in self.bn_params:
-                bn_param["mode"] = mode
+        self._set_mode(mode)
 
         out, caches = X, []
         for i in range(1, self.num_layers):
@@ -199,6 +196,17 @@ class FullyConnectedNet(ModelBase):
         for i in range(L - 1, 0, -1):
             dout = self._hidden_backward(dout, caches[i - 1], i, grads)
         return add_weight_decay(self, data_loss, grads)
+
+    def _set_mode(self, mode: str) -> None:
+        """Write the pass's mode (``'train'``/``'test'``) into ``dropout_param`` and every batchnorm ``bn_param``.
+
+        A course flavor whose starter code sets the modes differently overrides this.
+        """
+        if self.use_dropout:
+            self.dropout_param["mode"] = mode
+        if self.normalization == "batchnorm":
+            for bn_param in self.bn_params:
+                bn_param["mode"] = mode
 
     def _hidden_forward(self, x: Any, i: int) -> tuple[Any, tuple]:
         """Hidden block ``i`` (1-based): affine, optional norm, relu, optional dropout."""

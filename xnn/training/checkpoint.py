@@ -81,7 +81,7 @@ def _hyper_arrays(solver: Any) -> dict[str, np.ndarray]:
     rule = solver.update_rule
     out = {"hyper.update_rule": np.asarray(getattr(rule, "__name__", type(rule).__name__))}
     for key in HYPER_KEYS:
-        value = getattr(solver, key)
+        value = getattr(solver, key, None)  # the captioning solver has no *_samples
         if value is not None:
             out[f"hyper.{key}"] = np.asarray(value)
     for key, value in solver.optim_config.items():

@@ -24,14 +24,14 @@ import signal
 import threading
 import types
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .. import backend, optim, validation
 from ..choices import valid_and_suggestion
 
-__all__ = ["DIVERGENCE_FACTOR", "NONFINITE_MODES", "check_data", "check_divergence", "check_solver_args",
-           "deferred_interrupt", "nonfinite_loss", "resolve_update_rule"]
+__all__ = ["DIVERGENCE_FACTOR", "NONFINITE_MODES", "check_data", "check_divergence", "check_print_every",
+           "check_solver_args", "deferred_interrupt", "nonfinite_loss", "resolve_update_rule"]
 
 logger = logging.getLogger("xnn.solver")
 
@@ -39,8 +39,27 @@ NONFINITE_MODES = ("warn", "stop")
 _FINITE_CHUNK = 1 << 22  # elements per isfinite pass over the data (bounded temporary memory)
 
 
+def check_print_every(solver: Any) -> None:
+    """``print_every`` as a positive ``int``; called only while ``solver.verbose`` is true.
+
+    cs231n reads ``print_every`` only in ``if verbose and t % print_every == 0``, so a quiet Solver
+    accepts any value there (``print_every=0, verbose=False`` is common in course code).
+    """
+    value = solver.print_every
+    try:
+        solver.print_every = validation.check_positive_int("Solver", "print_every", value)
+    except (TypeError, ValueError) as err:
+        raise type(err)("Solver: print_every must be a positive integer when verbose (it sets how often the "
+                        f"loss is printed), got {value!r}") from None
+
+
 def check_solver_args(solver: Any) -> None:
-    """Validate the Solver's keyword arguments in place (ints become ``int``)."""
+    """Validate the Solver's keyword arguments in place (ints become ``int``).
+
+    Each argument is checked as far as cs231n's Solver uses it: ``print_every`` only when
+    ``verbose`` (see :func:`check_print_every`), ``optim_config`` as any mapping (cs231n only
+    copies its items).
+    """
     fn = "Solver"
     if solver.on_nonfinite not in NONFINITE_MODES:
         raise ValueError(f"{fn}: on_nonfinite must be \"warn\" or \"stop\", got {solver.on_nonfinite!r}; "
@@ -49,13 +68,14 @@ def check_solver_args(solver: Any) -> None:
         raise TypeError(f"{fn}: progress must be None (auto), True or False, got {solver.progress!r}")
     solver.batch_size = validation.check_positive_int(fn, "batch_size", solver.batch_size)
     solver.num_epochs = validation.check_nonneg_int(fn, "num_epochs", solver.num_epochs)
-    solver.print_every = validation.check_positive_int(fn, "print_every", solver.print_every)
+    if solver.verbose:
+        check_print_every(solver)
     validation.check_number(fn, "lr_decay", solver.lr_decay)
-    for name in ("num_train_samples", "num_val_samples"):
-        if getattr(solver, name) is not None:
+    for name in ("num_train_samples", "num_val_samples"):  # absent from the captioning solver
+        if getattr(solver, name, None) is not None:
             setattr(solver, name, validation.check_positive_int(fn, name, getattr(solver, name)))
-    if not isinstance(solver.optim_config, dict):
-        raise TypeError(f"{fn}: optim_config must be a dict, got {type(solver.optim_config).__name__}")
+    if not isinstance(solver.optim_config, Mapping):
+        raise TypeError(f"{fn}: optim_config must be a dict (a mapping), got {type(solver.optim_config).__name__}")
     lr = solver.optim_config.get("learning_rate")
     if lr is not None:
         validation.check_number(fn, "optim_config['learning_rate']", lr)

@@ -5,37 +5,38 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..choices import did_you_mean
 
-__all__ = ["check_optim_config", "keyword_names", "merged_signature", "rule_config_keys", "unrecognized_arguments"]
+__all__ = ["check_optim_config", "keyword_defaults", "reject_unknown", "rule_config_keys", "subclass_signature",
+           "unrecognized_arguments"]
 
 
-def keyword_names(cls: type) -> list[str]:
-    """The keyword parameters of ``cls.__init__`` and of every base class's ``__init__`` (not model/data)."""
-    names: list[str] = []
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None or klass is object:
-            continue
-        for p in inspect.signature(init).parameters.values():
-            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in ("self", "model", "data") \
-                    and p.name not in names:
-                names.append(p.name)
-    return names
+def keyword_defaults(init: Callable) -> dict[str, Any]:
+    """``{name: default}`` of the keyword-only parameters of ``init`` (the Solver's keyword arguments)."""
+    return {p.name: p.default for p in inspect.signature(init).parameters.values() if p.kind is p.KEYWORD_ONLY}
 
 
-def merged_signature(init: Callable, base_init: Callable) -> inspect.Signature:
-    """The signature of a subclass ``__init__(self, model, data, *, extra=..., **kwargs)`` that passes
-    ``**kwargs`` on to ``base_init``: its own parameters, then the base's keyword parameters, then ``**kwargs``."""
+def subclass_signature(init: Callable, base_init: Callable, names: Iterable[str]) -> inspect.Signature:
+    """The signature a subclass ``__init__(self, model, data, *, extra=..., **kwargs)`` really has when it
+    passes ``**kwargs`` on to ``base_init``: its own parameters, then the base's keyword parameters
+    listed in ``names`` (the subclass's ``defaults``), then ``**kwargs``."""
     own = [p for p in inspect.signature(init).parameters.values() if p.kind is not p.VAR_KEYWORD]
-    names = {p.name for p in own}
-    base = [p for p in inspect.signature(base_init).parameters.values() if p.name not in names]
-    params = own + [p.replace(kind=p.KEYWORD_ONLY) if p.kind is not p.VAR_KEYWORD else p
-                    for p in base if p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD)]
+    taken, wanted = {p.name for p in own}, set(names)
+    base = inspect.signature(base_init).parameters.values()
+    params = own + [p for p in base if p.kind is p.KEYWORD_ONLY and p.name in wanted and p.name not in taken]
+    params += [p for p in base if p.kind is p.VAR_KEYWORD]
     return inspect.Signature(params)
+
+
+def reject_unknown(kwargs: Mapping[str, Any], valid: Iterable[str]) -> None:
+    """cs231n's ``ValueError('Unrecognized arguments ...')`` for the ``kwargs`` outside ``valid``."""
+    valid = list(valid)
+    unknown = [k for k in kwargs if k not in valid]
+    if unknown:
+        raise unrecognized_arguments(unknown, valid)
 
 
 def unrecognized_arguments(names: list[str], valid: list[str]) -> ValueError:
@@ -45,7 +46,7 @@ def unrecognized_arguments(names: list[str], valid: list[str]) -> ValueError:
         message += f"; {hint}"
     elif hints := [f'"{n}": {hint}' for n in names if (hint := did_you_mean(n, valid))]:
         message += " (" + "; ".join(hints) + ")"
-    return ValueError(message + "; Solver takes " + ", ".join(valid))
+    return ValueError(message + "; valid arguments: " + ", ".join(valid))
 
 
 def rule_config_keys(rule: Callable) -> set[str] | None:

@@ -1,10 +1,12 @@
-"""CUDA kernels (CuPy RawModules) for im2col / col2im / max-pool on CuPy arrays.
+"""CUDA kernels (CuPy RawModules) for im2col / col2im / max-pool / embedding backward on CuPy arrays.
 
 The four functions follow the contract of :mod:`xnn.kernels` exactly (layouts, floor output
 sizes, int32 first-maximum argmax). Inputs are made C-contiguous, geometry is checked with
 :mod:`xnn.validation`, the kernels of ``im2col.cu`` / ``pool.cu`` are launched on the input's
 device (one thread per output element; col2im and pool backward are gathers, so results are
-deterministic), and CuPy arrays come back. float32 and float64 only (``TypeError`` otherwise).
+deterministic), and CuPy arrays come back. The embedding backward sorts the word indices first
+(unique keys, so the order does not depend on the sort's stability) and then gathers each word's
+rows (``embedding.cu``). float32 and float64 only (``TypeError`` otherwise).
 
 CuPy is imported inside the functions: importing this package needs no CuPy, which lets the
 loader's bookkeeping be tested on machines without a GPU.
@@ -17,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from ... import validation
+from ... import backend, validation
 from .. import generic
 from . import loader
 
-OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward")
+OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
+       "embedding_backward")
 
 __all__ = [*OPS, "OPS"]
 
@@ -192,3 +195,45 @@ def conv_backward(dout, cols, x_shape: tuple[int, int, int, int], w, stride: int
                   need_dx: bool = True, *, xp=None):
     """Convolution backward on CuPy: two ``matmul`` + the CUDA :func:`col2im`; ``(dx, dw, db)``."""
     return generic.conv_backward_with(col2im, dout, cols, x_shape, w, stride, pad, need_dx, xp=xp)
+
+
+def _sorted_segments(idx, V: int, xp):
+    """``(order, offsets)`` int32 for ``embedding.cu``: positions sorted by (word, position) and the
+    ``V + 1`` boundaries of each word's run, computed where ``idx`` lives.
+
+    The sort keys ``word * M + position`` are unique, so the result does not depend on whether the
+    sort is stable.
+    """
+    M = idx.shape[0]
+    keys = xp.astype(idx, xp.int64) * M + xp.arange(M, dtype=xp.int64)
+    keys = xp.sort(keys)
+    order = xp.astype(keys % M, xp.int32)
+    offsets = xp.searchsorted(keys // M, xp.arange(V + 1, dtype=xp.int64))
+    return _cupy().ascontiguousarray(order), _cupy().ascontiguousarray(xp.astype(offsets, xp.int32))
+
+
+def embedding_backward(dout, idx, V: int, *, xp=None):
+    """Word-embedding backward (CUDA gather over sorted indices, deterministic).
+
+    dout ``(M, D)`` float32/float64 and idx ``(M,)`` integer CuPy arrays with ``0 <= idx < V``;
+    returns dW ``(V, D)`` (dout's dtype), each row the sum of the dout rows of its word in
+    position order (0 for words that do not occur). Work ``O(M log M + (M + V) * D)``.
+    """
+    fn = "embedding_backward"
+    validation.check_ndim(fn, "dout", dout, 2, "(M, D)")
+    validation.check_ndim(fn, "idx", idx, 1, "(M,)")
+    V = validation.check_nonneg_int(fn, "V", V)
+    M, D = dout.shape
+    validation.check_shape(fn, "idx", idx, (M,), f"dout {tuple(dout.shape)}")
+    dout = _check_cupy(fn, "dout", dout)
+    if not isinstance(idx, _cupy().ndarray) or idx.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: idx must be an integer cupy.ndarray, got {type(idx).__name__} "
+                        f"of dtype {getattr(idx, 'dtype', None)}")
+    if M >= _MAX_PER_IMAGE or D >= _MAX_PER_IMAGE:
+        raise ValueError(f"{fn}: dout {tuple(dout.shape)} is too large for the CUDA kernel (its positions and "
+                         f"columns are 32-bit, fewer than {_MAX_PER_IMAGE} each); use XNN_KERNELS=generic")
+    with _on_device(dout):
+        dW = _cupy().empty((V, D), dtype=dout.dtype)
+        order, offsets = _sorted_segments(idx, V, xp or backend.namespace(idx))
+        _launch("embedding_backward", dout.dtype, V, D, (dout, order, offsets, dW) + _i32(V, D))
+    return dW

@@ -29,6 +29,7 @@ __all__ = ["KERNELS", "CTYPES", "COMPILE_OPTIONS", "source_files", "read_source"
 KERNELS: dict[str, tuple[str, ...]] = {
     "im2col.cu": ("im2col", "col2im"),
     "pool.cu": ("maxpool_forward", "maxpool_backward"),
+    "embedding.cu": ("embedding_backward",),
 }
 
 #: NumPy dtype name -> C type the templates are instantiated for.

@@ -1,0 +1,143 @@
+"""NumPy convolution kernels: im2col, and conv forward/backward as GEMMs over cache-sized batch chunks.
+
+The batch is cut into chunks of images whose columns (``K = C*HH*WW`` rows ordered like
+``w.reshape(F, -1)``, one column per output position of the chunk's images) fit in a core's
+caches, and the worker threads of :mod:`.threads` process the chunks at once. A chunk copies its
+windows into a per-thread scratch matrix and multiplies it right away, while it is in cache:
+
+* forward: ``w (F, K) @ cols (K, n*P)``, written into the chunk's NCHW output with the bias;
+* backward: the same columns rebuilt from the padded input, the chunk's partial
+  ``dw = cols @ g.T`` (``g`` = its dout as ``(F, n*P)``), and ``dcols = w.T @ g`` added back
+  into its images (col2im).
+
+So the full ``(K, N*P)`` column matrix (49x the input for a 7x7 filter) is never materialised:
+the forward keeps only the padded input for its backward. The partial ``dw`` of the chunks are
+summed in chunk order (deterministic at a given thread count).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..geometry import conv_output_hw, window_slices, zero_pad
+from .buffers import buffer_pool
+from .threads import num_threads, run_chunks, scratch
+
+__all__ = ["conv_backward", "conv_forward", "im2col"]
+
+# Bytes of one chunk's column matrix: small enough to stay in a core's L2/L3 between the copy and
+# the products, large enough that the GEMMs stay efficient. With one thread (XNN_NUM_THREADS=1,
+# BLAS left to its own threads) the chunks are larger, so that BLAS gets GEMMs worth splitting.
+CHUNK_COLUMN_BYTES = 2 << 20
+SERIAL_CHUNK_COLUMN_BYTES = 16 << 20
+
+
+def _window_view(xpad: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
+    """Read-only ``(C, HH, WW, n, Ho, Wo)`` view of padded images ``(n, C, Hp, Wp)``: their columns."""
+    n, C = xpad.shape[:2]
+    sN, sC, sH, sW = xpad.strides
+    return as_strided(xpad, shape=(C, HH, WW, n, Ho, Wo),
+                      strides=(sC, sH, sW, sN, sH * stride, sW * stride), writeable=False)
+
+
+def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, *, xp=None) -> np.ndarray:
+    """Columns ``(N, C*HH*WW, Ho*Wo)`` of ``x`` ``(N, C, H, W)``: one strided view, one copy."""
+    N, C, H, W = x.shape
+    Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
+    xpad = zero_pad(np, x, pad)
+    sN, sC, sH, sW = xpad.strides
+    windows = as_strided(xpad, shape=(N, C, HH, WW, Ho, Wo),
+                         strides=(sN, sC, sH, sW, sH * stride, sW * stride), writeable=False)
+    cols = buffer_pool.empty((N, C, HH, WW, Ho, Wo), x.dtype)
+    np.copyto(cols, windows)
+    return cols.reshape(N, C * HH * WW, Ho * Wo)
+
+
+def _parts(N: int, K: int, P: int, itemsize: int) -> int:
+    """Chunks for a batch: about :data:`CHUNK_COLUMN_BYTES` of columns each and at least two per
+    thread (one thread: :data:`SERIAL_CHUNK_COLUMN_BYTES` each)."""
+    threads = num_threads()
+    budget = CHUNK_COLUMN_BYTES if threads > 1 else SERIAL_CHUNK_COLUMN_BYTES
+    by_size = -(-N // max(1, budget // max(1, K * P * itemsize)))
+    return min(N, max(by_size, 2 * threads if threads > 1 else 1))
+
+
+def _columns(xpad: np.ndarray, n0: int, n1: int, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
+    """The columns ``(K, n*P)`` of images ``n0:n1``, in this thread's scratch matrix."""
+    C, n = xpad.shape[1], n1 - n0
+    cols = scratch("cols", (C * HH * WW, n * Ho * Wo), xpad.dtype)
+    np.copyto(cols.reshape(C, HH, WW, n, Ho, Wo), _window_view(xpad[n0:n1], HH, WW, stride, Ho, Wo))
+    return cols
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int, *, xp=None):
+    """Convolution forward: ``(out (N, F, Ho, Wo), xpad (N, C, H + 2*pad, W + 2*pad))``.
+
+    ``xpad``, the zero-padded input (an own copy), is what :func:`conv_backward` needs.
+    """
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
+    K, P = C * HH * WW, Ho * Wo
+    xpad = zero_pad(np, x, pad) if pad else np.array(x, copy=True)
+    wk = np.ascontiguousarray(w).reshape(F, K)
+    bias = b.reshape(F, 1)
+    out = buffer_pool.empty((N, F, Ho, Wo), x.dtype)
+
+    def chunk(n0: int, n1: int) -> None:
+        n = n1 - n0
+        prod = np.matmul(wk, _columns(xpad, n0, n1, HH, WW, stride, Ho, Wo),
+                         out=scratch("prod", (F, n * P), x.dtype))
+        np.add(prod.reshape(F, n, P).transpose(1, 0, 2), bias, out=out[n0:n1].reshape(n, F, P))
+
+    run_chunks(chunk, N, work=(K + F) * N * P, parts=_parts(N, K, P, x.itemsize))
+    return out, xpad
+
+
+def _col2im_into(dcols: np.ndarray, dxpad: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> None:
+    """Adds ``dcols`` ``(K, n*Ho*Wo)`` into ``dxpad`` ``(C, n, Hp, Wp)``: one strided add per offset."""
+    C, n = dxpad.shape[:2]
+    d6 = dcols.reshape(C, HH, WW, n, Ho, Wo)
+    for i in range(HH):
+        for j in range(WW):
+            rows, colz = window_slices(i, j, Ho, Wo, stride)
+            dxpad[:, :, rows, colz] += d6[:, i, j]
+
+
+def conv_backward(dout: np.ndarray, xpad: np.ndarray, x_shape: tuple[int, int, int, int], w: np.ndarray,
+                  stride: int, pad: int, need_dx: bool = True, *, xp=None):
+    """Convolution backward: ``(dx, dw, db)`` from dout ``(N, F, Ho, Wo)`` and the ``xpad`` of
+    :func:`conv_forward`.
+
+    Per chunk: dout as ``g (F, n*P)``, the columns rebuilt, the partial ``dw`` as the GEMM
+    ``cols @ g.T`` (this ``(K, F)`` orientation is the faster one in float32 BLAS), and, unless
+    ``need_dx`` is false (dx is then ``None``), ``dcols = w.T @ g`` added into the chunk's padded
+    images and copied into dx.
+    """
+    N, C, H, W = x_shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = dout.shape[2], dout.shape[3]
+    K, P = C * HH * WW, Ho * Wo
+    wk_t = np.ascontiguousarray(w).reshape(F, K).T                           # (K, F)
+    dx = buffer_pool.empty((N, C, H, W), dout.dtype) if need_dx else None
+
+    def chunk(n0: int, n1: int) -> np.ndarray:
+        n = n1 - n0
+        g = scratch("g", (F, n * P), dout.dtype)
+        np.copyto(g.reshape(F, n, P), dout[n0:n1].reshape(n, F, P).transpose(1, 0, 2))
+        dw_part = np.matmul(_columns(xpad, n0, n1, HH, WW, stride, Ho, Wo), g.T)   # (K, F)
+        if need_dx:
+            dxpad = scratch("dxpad", (C, n, xpad.shape[2], xpad.shape[3]), dout.dtype)
+            dxpad.fill(0)
+            _col2im_into(np.matmul(wk_t, g, out=scratch("dcols", (K, n * P), dout.dtype)), dxpad, HH, WW,
+                         stride, Ho, Wo)
+            np.copyto(dx[n0:n1], dxpad[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
+        return dw_part
+
+    parts = run_chunks(chunk, N, work=(2 * K + F) * N * P, parts=_parts(N, K, P, dout.itemsize))
+    dw_kf = parts[0]
+    for part in parts[1:]:
+        dw_kf = dw_kf + part
+    db = np.sum(dout.reshape(N, F, P), axis=(0, 2))   # the generic kernel's summation order
+    return dx, dw_kf.T.reshape(w.shape), db
