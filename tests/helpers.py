@@ -53,3 +53,20 @@ def grad_error(analytic, numeric) -> float:
     a = np.asarray(backend.to_numpy(analytic), dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
     return float(np.max(np.abs(a - n), initial=0.0)) / max(1.0, float(np.max(np.abs(n), initial=0.0)))
+
+
+def crash_solver_at(monkeypatch, step_index: int):
+    """Make every ``Solver`` raise ``RuntimeError('simulated crash')`` at step ``step_index`` (0-based).
+
+    Returns a function that undoes it (monkeypatch also undoes it at the end of the test).
+    """
+    from xnn.solver import Solver
+    step = Solver._step
+
+    def crash(self, t=0, num_iterations=0):
+        if t == step_index:
+            raise RuntimeError("simulated crash")
+        return step(self, t, num_iterations)
+
+    monkeypatch.setattr(Solver, "_step", crash)
+    return lambda: monkeypatch.setattr(Solver, "_step", step)

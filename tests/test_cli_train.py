@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from helpers import crash_solver_at
 
 from xnn import cli
 from xnn.solver import Solver
@@ -23,15 +24,9 @@ def _train(tmp_path, *argv, code=0):
 @pytest.fixture
 def crashed(tmp_path, monkeypatch, capsys):
     """A run that crashed in epoch 2 (3 iterations per epoch), leaving checkpoint_epoch_1.npz."""
-    step = Solver._step
-
-    def crash(self, t=0, num_iterations=0):
-        if t == 4:
-            raise RuntimeError("simulated crash")
-        return step(self, t, num_iterations)
-    monkeypatch.setattr(Solver, "_step", crash)
+    undo = crash_solver_at(monkeypatch, 4)
     run = _train(tmp_path / "out", "--epochs", "3", code=2)
-    monkeypatch.setattr(Solver, "_step", step)
+    undo()
     capsys.readouterr()
     return run
 

@@ -116,23 +116,17 @@ def _cli_run(out: Path, *argv: str, code: int = 0) -> Path:
 
 
 def test_cli_resume_after_a_crash_continues_the_loss_curve(tmp_path, monkeypatch, capsys):
+    from helpers import crash_solver_at
+
     from xnn import cli
-    from xnn.solver import Solver
     full = _cli_run(tmp_path / "full", "--epochs", "3")
     assert not list(full.glob("checkpoint*"))  # removed once training completed
-    step = Solver._step
-
-    def crash_in_epoch_2(self, t=0, num_iterations=0):
-        if t == 4:
-            raise RuntimeError("simulated crash")
-        return step(self, t, num_iterations)
-
-    monkeypatch.setattr(Solver, "_step", crash_in_epoch_2)
+    undo = crash_solver_at(monkeypatch, 4)  # in epoch 2 (3 steps per epoch)
     crashed = _cli_run(tmp_path / "crashed", "--epochs", "3", code=2)
     assert sorted(p.name for p in crashed.glob("checkpoint*")) == ["checkpoint_epoch_1.npz"]  # newest only
     err = capsys.readouterr().err
     assert f"xnn: {crashed} keeps checkpoint_epoch_1.npz; after fixing the cause, continue with: " in err
-    monkeypatch.setattr(Solver, "_step", step)
+    undo()
     assert cli.main(["train", "--resume", str(crashed), "--quiet"]) == 0  # the same directory, its own settings
     assert list((tmp_path / "crashed").iterdir()) == [crashed] and not list(crashed.glob("checkpoint*"))
     want, got = (json.loads((run / "history.json").read_text()) for run in (full, crashed))

@@ -12,7 +12,8 @@ from typing import Any
 from ..choices import did_you_mean
 
 __all__ = ["DATA_SOURCES", "DEVICES", "HelpFormatter", "add_data_arguments", "add_device_argument", "choice",
-           "command_name", "data_source", "nonneg_float", "positive_float", "positive_int", "quoted", "warn"]
+           "command_name", "data_source", "nonneg_float", "positive_float", "positive_int", "quoted",
+           "run_dir_parser", "warn"]
 
 DATA_SOURCES = ("sample", "cifar10")
 DEVICES = ("cpu", "gpu", "auto")
@@ -86,6 +87,15 @@ def add_data_arguments(parser: argparse.ArgumentParser, help_default: str) -> No
     parser.add_argument("--data-dir", metavar="DIR",
                         help="the cifar-10-batches-py directory for --data cifar10 (implies it) "
                              "(default: $XNN_DATA, else the per-user cache that `xnn data download` fills)")
+
+
+def run_dir_parser(sub: Any, name: str, summary: str, description: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand that works on a run directory: ``RUN_DIR`` first, ``--device`` (default cpu) added."""
+    p = sub.add_parser(name, help=summary, description=description, epilog=f"example:\n  xnn {name} {example}",
+                       formatter_class=HelpFormatter)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by xnn train")
+    add_device_argument(p, "cpu", "cpu")
+    return p
 
 
 def data_source(args: argparse.Namespace, default: str) -> str:

@@ -5,22 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import HelpFormatter, add_data_arguments, add_device_argument, data_source
+from .common import add_data_arguments, data_source, run_dir_parser
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub) -> None:
     """Register ``xnn eval``."""
-    p = sub.add_parser("eval", help="test accuracy of a trained run (overall, per class, confusion matrix)",
-                       formatter_class=HelpFormatter,
-                       description="Load RUN_DIR (config.json, model.npz, preprocessing.npz), classify every test "
-                                   "image of the data set and print the accuracy overall and per class. Writes "
-                                   "confusion-<data>.png and eval-<data>.json into RUN_DIR.",
-                       epilog="example:\n  xnn eval runs/cnn-20260101-120000 --data cifar10")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by xnn train")
+    p = run_dir_parser(sub, "eval", "test accuracy of a trained run (overall, per class, confusion matrix)",
+                       "Load RUN_DIR (config.json, model.npz, preprocessing.npz), classify every test image of the "
+                       "data set and print the accuracy overall and per class. Writes confusion-<data>.png and "
+                       "eval-<data>.json into RUN_DIR.", "runs/cnn-20260101-120000 --data cifar10")
     add_data_arguments(p, "the data the run was trained on")
-    add_device_argument(p, "cpu", "cpu")
     p.set_defaults(run=run)
 
 

@@ -6,23 +6,22 @@ import argparse
 
 import numpy as np
 
-from .common import HelpFormatter, add_device_argument, positive_int
+from .common import positive_int, run_dir_parser
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DEFAULT_TOP", "add_parser", "run"]
+
+#: How many classes ``xnn predict`` prints per image unless ``--top`` says otherwise.
+DEFAULT_TOP = 3
 
 
 def add_parser(sub) -> None:
     """Register ``xnn predict``."""
-    p = sub.add_parser("predict", help="classify image files with a trained run",
-                       formatter_class=HelpFormatter,
-                       description="Read each image (PNG natively; JPEG and others through Pillow), resize it to "
-                                   "the run's input size (32x32) when needed, apply the run's preprocessing (the "
-                                   "training mean image) and print the most likely classes with probabilities.",
-                       epilog="example:\n  xnn predict runs/cnn-20260101-120000 cat.png truck.jpg")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by xnn train")
+    p = run_dir_parser(sub, "predict", "classify image files with a trained run",
+                       "Read each image (PNG natively; JPEG and others through Pillow), resize it to the run's input "
+                       "size (32x32) when needed, apply the run's preprocessing (the training mean image) and print "
+                       "the most likely classes with probabilities.", "runs/cnn-20260101-120000 cat.png truck.jpg")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files (RGB or grayscale, any size)")
-    p.add_argument("--top", type=positive_int, default=3, help="how many classes to print per image")
-    add_device_argument(p, "cpu", "cpu")
+    p.add_argument("--top", type=positive_int, default=DEFAULT_TOP, help="how many classes to print per image")
     p.set_defaults(run=run)
 
 
