@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import sys
 
@@ -105,6 +106,8 @@ def test_train_writes_every_artifact(name, tmp_path, capsys):
     assert 0 <= hist["final_val_acc"] <= 1 and hist["wall_time_s"] > 0
     for png in ("history.png", "filters.png"):
         assert (run / png).read_bytes()[:8] == PNG_MAGIC
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in run.iterdir()}
+    assert len(modes) == 1  # model.npz like every other file (the umask decides)
     assert (f"final accuracy of model.npz: train {hist['final_train_acc']:.4f} (all 60 images), "
             f"val {hist['final_val_acc']:.4f} (all 20 images)") in out
     # model.npz holds plain arrays; load_run rebuilds the model and reproduces the reported accuracy

@@ -109,3 +109,9 @@ def test_read_and_resize_images(tmp_path):
         read_image(tmp_path / "n.txt")
     with pytest.raises(FileNotFoundError, match="no such image file"):
         read_image(tmp_path / "missing.png")
+
+
+def test_build_model_refuses_unknown_names():
+    settings = {"model": "cnnn", "model_kwargs": {}, "dtype": "float32", "device": "cpu", "reg": 0.0}
+    with pytest.raises(ValueError, match=r"unknown model 'cnnn'; valid values: \"cnn\", .*did you mean \"cnn\"\?"):
+        runs.build_model(settings, (3, 32, 32))

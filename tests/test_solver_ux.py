@@ -149,3 +149,11 @@ def test_notebook_without_widgets_falls_back_quietly(rng, capsys, monkeypatch):
 def test_bad_progress_value(rng):
     with pytest.raises(TypeError, match=r"progress must be None \(auto\), True or False, got 'yes'"):
         Solver(LinearSoftmax(), _data(rng), progress="yes")
+
+
+def test_checkpoint_into_a_missing_directory_names_it(rng, tmp_path):
+    solver = Solver(LinearSoftmax(), _data(rng), batch_size=25, num_epochs=1, verbose=False,
+                    checkpoint_name=str(tmp_path / "no-such-dir" / "ck"))
+    with pytest.raises(FileNotFoundError, match=r"cannot write '.*ck_epoch_0\.npz': the directory '.*no-such-dir' "
+                                                r"does not exist"):
+        solver.train()

@@ -24,6 +24,7 @@ import argparse
 from typing import Any
 
 from .. import backend
+from ..training.runs import MODEL_NAMES
 from .common import (
     HelpFormatter,
     add_data_arguments,
@@ -37,7 +38,7 @@ from .common import (
 
 __all__ = ["DEFAULTS", "MODELS", "RESUME_OVERRIDES", "SETTING_FLAGS", "add_parser", "resolve_settings", "run"]
 
-MODELS = ("cnn", "fc", "twolayer", "softmax")
+MODELS = MODEL_NAMES  # the models a run directory can hold
 MODEL_CLASSES = {"cnn": "ThreeLayerConvNet", "fc": "FullyConnectedNet", "twolayer": "TwoLayerNet", "softmax": "Softmax"}
 
 # Per-model defaults; command-line options override them. The cnn defaults are sized so that the

@@ -131,13 +131,20 @@ def fit_softmax(model: Any, data: dict[str, Any], settings: dict[str, Any], *, p
     return hist
 
 
-def write_filters(model: Any, model_name: str, path: Path) -> str:
-    """Draw the first layer into ``path``; returns a note saying what was written (or why not)."""
-    from ..vis import first_layer_images, plot_filters
+def write_filters(model: Any, model_name: str, path: Path, class_names: list[str] | None = None) -> str:
+    """Draw the first layer into ``path``; returns a note saying what was written (or why not).
+
+    cnn: the conv filters; softmax: one template per class, titled with ``class_names``; fc and
+    twolayer: the first-layer weight columns drawn as images (when they are image-shaped).
+    """
+    from ..vis import first_layer_images, plot_filters, plot_templates
     if model_name == "cnn":
         plot_filters(model.params["W1"], path, title="First-layer conv filters")
         return f"{path.name} (first-layer conv filters)"
-    W = model.W if model_name == "softmax" else model.params["W1"]
+    if model_name == "softmax":
+        plot_templates(model.W, class_names, path)
+        return f"{path.name} (one learned template per class)"
+    W = model.params["W1"]
     images = first_layer_images(W)
     if images is None:
         return f"no {path.name} (first-layer weights {tuple(W.shape)} are not 3x32x32 images)"

@@ -153,7 +153,7 @@ def _finish(run: Path, model: Any, settings: dict[str, Any], data: dict[str, Any
     from ..vis import plot_history
     write_json(run / "history.json", hist)
     plot_history(hist, run / "history.png")
-    note = train_loop.write_filters(model, settings["model"], run / "filters.png")
+    note = train_loop.write_filters(model, settings["model"], run / "filters.png", data["class_names"])
     npz.save_atomic(run / "model.npz", model.state_arrays())
     for path in run.glob("checkpoint_epoch_*.npz"):
         path.unlink(missing_ok=True)

@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from .. import backend, npz
+from ..choices import valid_and_suggestion
 
 __all__ = ["PREPROCESSING_FILE", "Run", "build_model", "load_data", "load_run", "load_test_data", "make_run_dir",
            "model_inputs", "write_json"]
 
 PREPROCESSING_FILE = "preprocessing.npz"
+MODEL_NAMES = ("cnn", "fc", "twolayer", "softmax")
 DEFAULT_INPUT_SHAPE = (3, 32, 32)
 
 
@@ -100,7 +102,9 @@ def build_model(settings: dict[str, Any], input_shape: tuple[int, ...]) -> Any:
         xp = backend.namespace_for_device(device)
         model.params = {k: xp.astype(v, getattr(xp, settings["dtype"])) for k, v in model.params.items()}
         return model
-    return models.Softmax().to(device)
+    if settings["model"] == "softmax":
+        return models.Softmax().to(device)
+    raise ValueError(f"unknown model {settings['model']!r}; " + valid_and_suggestion(settings["model"], MODEL_NAMES))
 
 
 def model_inputs(model_name: str, X: np.ndarray, device: str) -> Any:
