@@ -8,9 +8,8 @@ import re
 import pytest
 from helpers import crash_solver_at
 
-from xnn import cli
+from xnn import cli, progress
 from xnn.solver import Solver
-from xnn.training import progress
 
 BASE = ["train", "--model", "fc", "--num-train", "60", "--num-val", "20", "--batch-size", "20", "--no-progress"]
 

@@ -252,7 +252,7 @@ def test_strict_namespace_data_is_moved_to_the_solver_device(rng):
 
 
 def test_progress_bar_keeps_the_printed_lines(rng, capsys, monkeypatch):
-    monkeypatch.setattr("xnn.training.progress._is_terminal", lambda stream: True)  # as on a terminal
+    monkeypatch.setattr("xnn.progress._is_terminal", lambda stream: True)  # as on a terminal
     np.random.seed(0)
     solver = Solver(LinearSoftmax(), _data(rng), batch_size=25, num_epochs=1, print_every=1, progress=True)
     solver.train()

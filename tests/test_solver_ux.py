@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from test_solver import LinearSoftmax, _data
 
+from xnn import progress
 from xnn.captioning_solver import CaptioningSolver
 from xnn.compat.solvers import CS182Solver
 from xnn.solver import Solver
-from xnn.training import guards, progress
+from xnn.training import guards
 
 
 def test_signature_shows_every_argument_with_its_default():

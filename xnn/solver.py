@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from . import backend, optim, validation
+from . import progress as progress_display
 from .training import checkpoint
-from .training import progress as progress_display
 from .training.guards import (
     check_data,
     check_divergence,
@@ -101,7 +101,7 @@ class Solver:
                 model with ``to()`` is moved there, each minibatch follows it.
             progress: None = auto (a live bar on a terminal or in a notebook with ipywidgets, one
                 line per epoch in a notebook without them, nothing in a file), True, or False
-                (:mod:`xnn.training.progress`).
+                (:mod:`xnn.progress`).
             on_nonfinite: ``"warn"`` (cs231n: keep going, one ``RuntimeWarning``) or ``"stop"``
                 (``FloatingPointError`` before the update). A finite loss above 10x ``max(first
                 loss, 1)`` warns once that training diverges.

@@ -2,7 +2,7 @@
 
 The command line prints its own per-epoch lines instead of the Solver's cs231n lines, keeps only
 the newest checkpoint on disk (silently: checkpoints are temporary, removed when training
-completes) and leaves the live bar to :mod:`xnn.training.progress` (a terminal shows one, a file
+completes) and leaves the live bar to :mod:`xnn.progress` (a terminal shows one, a file
 gets none).
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, progress
 from ..solver import Solver
-from ..training import checkpoint, progress
+from ..training import checkpoint
 from ..training.runs import model_inputs
 
 __all__ = ["CliSolver", "fit_softmax", "fit_solver", "write_filters"]

@@ -77,7 +77,10 @@ def _open(url: str, offset: int) -> tuple[Any, int]:
 
 def _attempt(url: str, part: Path, progress: bool) -> None:
     """One request: append to ``part`` from its current size (HTTP Range) or rewrite it."""
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm as quiet_tqdm
+
+    from ..progress import live_tqdm
+    tqdm = live_tqdm(progress) or quiet_tqdm  # a live bar on a terminal or with ipywidgets, else none
 
     offset = part.stat().st_size if part.exists() else 0
     resp, start = _open(url, offset)
@@ -89,7 +92,7 @@ def _attempt(url: str, part: Path, progress: bool) -> None:
         length = int(resp.headers.get("Content-Length") or 0) or None
         total = start + length if length else None
         with tqdm(total=total, initial=start, unit="B", unit_scale=True, desc=part.name[:-5],
-                  disable=not progress) as bar:
+                  disable=tqdm is quiet_tqdm) as bar:
             try:
                 for block in iter(lambda: resp.read(_CHUNK), b""):
                     out.write(block)

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["Progress", "choose_display", "in_notebook", "start"]
+__all__ = ["Progress", "choose_display", "in_notebook", "live_tqdm", "start"]
 
 
 def in_notebook() -> bool:
@@ -110,15 +110,25 @@ class _EpochLines(Progress):
         self.losses = []
 
 
-def start(progress: bool | None, total: int, initial: int = 0, desc: str = "train") -> Progress:
-    """The display for ``progress`` (see the module docstring) over ``total`` iterations, ``initial`` done."""
+def live_tqdm(progress: bool | None) -> Any:
+    """The tqdm class that draws a live bar here (terminal: ``tqdm.std``, notebook with ipywidgets:
+    ``tqdm.notebook``), or None where no live bar should be drawn. Never ``tqdm.auto``: without
+    ipywidgets it warns and falls back to a text bar that fragments in a notebook."""
     display = choose_display(progress)
     if display == "terminal":
         from tqdm.std import tqdm
-        return _Bar(tqdm(total=total, initial=initial, desc=desc, unit="it", leave=True, file=sys.stderr))
+        return tqdm
     if display == "notebook":
         from tqdm.notebook import tqdm as notebook_tqdm
-        return _Bar(notebook_tqdm(total=total, initial=initial, desc=desc, unit="it", leave=True))
-    if display == "lines":
+        return notebook_tqdm
+    return None
+
+
+def start(progress: bool | None, total: int, initial: int = 0, desc: str = "train") -> Progress:
+    """The display for ``progress`` (see the module docstring) over ``total`` iterations, ``initial`` done."""
+    bar = live_tqdm(progress)
+    if bar is not None:
+        return _Bar(bar(total=total, initial=initial, desc=desc, unit="it", leave=True))
+    if choose_display(progress) == "lines":
         return _EpochLines(total, initial)
     return Progress()
