@@ -73,7 +73,8 @@ def test_data_download_failure_is_one_line(monkeypatch, capsys):
 def test_missing_cifar_dir_is_reported(tmp_path, capsys):
     missing = tmp_path / "nope"
     assert cli.main(["train", "--data", "cifar10", "--data-dir", str(missing), "--out", str(tmp_path)]) == 2
-    assert str(missing) in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert str(missing) in err and err.count("data download`") == 1  # said once, by the data module or the CLI
     assert not any(tmp_path.glob("cnn-*"))  # no run directory for a run that never started
 
 

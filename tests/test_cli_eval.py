@@ -72,3 +72,10 @@ def test_predict_errors(run_dir, tmp_path, capsys):
     assert "notes.txt' is not an image matplotlib can read (it is a text file)" in capsys.readouterr().err
     assert cli.main(["predict", str(run_dir), str(tmp_path / "nope.png")]) == 2
     assert "no such image file" in capsys.readouterr().err
+
+
+def test_eval_without_the_data_says_how_to_get_it(run_dir, tmp_path, capsys):
+    assert cli.main(["eval", str(run_dir), "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("xnn: error: ") and "test_batch" in err[0]
+    assert err[1].startswith("xnn: get CIFAR-10 with `") and "--data-dir DIR" in err[1]

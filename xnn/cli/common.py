@@ -13,7 +13,7 @@ from ..choices import did_you_mean
 
 __all__ = ["DATA_SOURCES", "DEVICES", "HelpFormatter", "add_data_arguments", "add_device_argument", "choice",
            "command_name", "data_source", "nonneg_float", "positive_float", "positive_int", "quoted",
-           "run_dir_parser", "warn"]
+           "missing_data_note", "run_dir_parser", "warn"]
 
 DATA_SOURCES = ("sample", "cifar10")
 DEVICES = ("cpu", "gpu", "auto")
@@ -109,6 +109,14 @@ def data_source(args: argparse.Namespace, default: str) -> str:
     if args.data is not None:
         return args.data
     return "cifar10" if args.data_dir is not None else default
+
+
+def missing_data_note(exc: FileNotFoundError) -> FileNotFoundError:
+    """``exc`` with a note on how to get CIFAR-10 (for a data file that is not there), unless it says so."""
+    if "data download" not in str(exc):
+        exc.add_note(f"get CIFAR-10 with `{command_name()} data download`, or pass --data-dir DIR (a "
+                     "cifar-10-batches-py directory), or use the bundled sample with --data sample")
+    return exc
 
 
 def command_name() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_data_arguments, data_source, run_dir_parser
+from .common import add_data_arguments, data_source, missing_data_note, run_dir_parser
 
 __all__ = ["add_parser", "run"]
 
@@ -34,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
     source = data_source(args, loaded.config.get("data", "sample"))
     data_dir = args.data_dir if args.data_dir is not None or source != loaded.config.get("data") \
         else loaded.config.get("data_dir")
-    X, y = load_test_data(source, data_dir)
+    try:
+        X, y = load_test_data(source, data_dir)
+    except FileNotFoundError as exc:
+        raise missing_data_note(exc) from None
     result = evaluate(loaded.predict, X, y, loaded.class_names)
     print(f"{loaded.path}: {loaded.config['model']} model on {_source_text(source, data_dir)}")
     print(result.report())

@@ -22,7 +22,7 @@ import numpy as np
 from .. import __version__, npz
 from ..training.runs import PREPROCESSING_FILE, build_model, load_data, make_run_dir, write_json
 from . import train_loop
-from .common import command_name, quoted
+from .common import command_name, missing_data_note, quoted
 from .resume import latest_checkpoint, plan_resume
 from .train import MODEL_CLASSES, resolve_settings
 
@@ -36,6 +36,8 @@ def _load(settings: dict[str, Any]) -> dict[str, Any]:
     """:func:`load_data`, with errors that name the command-line flags instead of Python arguments."""
     try:
         return load_data(settings)
+    except FileNotFoundError as exc:
+        raise missing_data_note(exc) from None
     except ValueError as err:
         message = str(err)
         for name, flag in _FLAG_NAMES.items():
