@@ -155,3 +155,13 @@ def test_help_shows_defaults(capsys):
 def test_eval_of_a_directory_that_is_not_a_run(tmp_path, capsys):
     assert cli.main(["eval", str(tmp_path)]) == 2
     assert "is not a run directory: it has no config.json" in capsys.readouterr().err
+
+
+def test_a_smaller_cifar10_set_is_reported_with_flags(cifar_dir, tmp_path, capsys):
+    assert cli.main(["train", "--data-dir", str(cifar_dir), "--model", "twolayer", "--epochs", "1", "--quiet",
+                     "--no-progress", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "xnn: warning: " in err and "fewer than asked (--num-train 49000, --num-val 1000); using --num-train " in err
+    assert "num_training" not in err and "num_test" not in err
+    config = json.loads(next(tmp_path.iterdir()).joinpath("config.json").read_text())
+    assert config["data"] == "cifar10" and config["num_train_images"] + config["num_val_images"] <= 5085

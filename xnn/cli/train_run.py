@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import platform
+import re
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +24,37 @@ import numpy as np
 from .. import __version__, npz
 from ..training.runs import PREPROCESSING_FILE, build_model, load_data, make_run_dir, write_json
 from . import train_loop
-from .common import command_name, missing_data_note, quoted
+from .common import command_name, missing_data_note, quoted, warn
 from .resume import latest_checkpoint, plan_resume
 from .train import MODEL_CLASSES, resolve_settings
 
 __all__ = ["new_run", "resume_run"]
 
-# Python argument names in data-loading errors, as the command-line flags that set them.
-_FLAG_NAMES = {"num_training": "--num-train", "num_validation": "--num-val", "cifar10_dir": "--data-dir"}
+# Python argument names in data-loading messages, as the command-line flags that set them.
+_FLAG_NAMES = ((re.compile(r"\bnum_training\b=?"), "--num-train "), (re.compile(r"\bnum_validation\b=?"), "--num-val "),
+               (re.compile(r",? ?\bnum_test=0\b"), ""), (re.compile(r"\bcifar10_dir\b"), "--data-dir"))
+
+
+def _flag_words(message: str) -> str:
+    """``message`` with the loader's Python argument names replaced by the flags that set them."""
+    for pattern, flag in _FLAG_NAMES:
+        message = pattern.sub(flag, message)
+    return message.replace(" ,", ",").replace(" )", ")").replace("  ", " ")
 
 
 def _load(settings: dict[str, Any]) -> dict[str, Any]:
-    """:func:`load_data`, with errors that name the command-line flags instead of Python arguments."""
+    """:func:`load_data`, with errors and warnings that name the command-line flags, not Python arguments."""
     try:
-        return load_data(settings)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = load_data(settings)
     except FileNotFoundError as exc:
         raise missing_data_note(exc) from None
     except ValueError as err:
-        message = str(err)
-        for name, flag in _FLAG_NAMES.items():
-            message = message.replace(name, flag)
-        raise ValueError(message) from err
+        raise ValueError(_flag_words(str(err))) from err
+    for w in caught:
+        warn(_flag_words(str(w.message)))
+    return data
 
 
 def new_run(args: argparse.Namespace) -> int:
