@@ -125,6 +125,9 @@ def open_client(scheduler: str | None, workers: int | None, device: str) -> Iter
     try:
         client = Client(scheduler if cluster is None else cluster, timeout="30s")
         try:
+            if cluster is not None:  # workers someone else started keep their own signal handling
+                from .worker_plugin import IgnoreInterrupts
+                client.register_plugin(IgnoreInterrupts())
             line = dashboard_line(client, local=cluster is not None)
             if line:
                 logger.info("sweep: %s", line)
