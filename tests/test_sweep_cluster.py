@@ -37,9 +37,9 @@ def test_gpu_sweeps_say_when_no_gpu_or_too_few_are_visible(monkeypatch):
 
 
 def test_workers_and_a_scheduler_address_exclude_each_other():
-    with pytest.raises(sweep.SweepError, match="workers applies to the cluster the sweep starts itself"):
-        with cluster.open_client("tcp://127.0.0.1:1", 2, "cpu"):
-            pass
+    with pytest.raises(sweep.SweepError, match="workers applies to the cluster the sweep starts itself"), \
+            cluster.open_client("tcp://127.0.0.1:1", 2, "cpu"):
+        pass
     with pytest.raises(sweep.SweepError, match="workers must be an integer >= 1"):
         cluster.local_cluster(0)
 

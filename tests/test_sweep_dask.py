@@ -97,7 +97,8 @@ def test_failing_trials_are_recorded_with_their_message_and_the_files_are_writte
 
 
 def test_resume_runs_only_the_missing_trials(address, tiny, tmp_path, caplog):
-    kwargs = dict(model="fc", data=tiny, trials=4, epochs=2, scheduler=address, out=tmp_path, batch_size=50)
+    kwargs = {"model": "fc", "data": tiny, "trials": 4, "epochs": 2, "scheduler": address, "out": tmp_path,
+              "batch_size": 50}
     sweep.run(SPACE, **kwargs)
     log = tmp_path / "results.jsonl"
     kept = log.read_text().splitlines(keepends=True)[:2]
@@ -126,7 +127,8 @@ def _busy_worker(client, timeout=30.0):
 
 
 def test_a_worker_killed_mid_trial_reruns_it_elsewhere_and_records_it_once(address, tiny, tmp_path):
-    kwargs = dict(model="fc", data=tiny, trials=2, epochs=250, scheduler=address, out=tmp_path, batch_size=50)
+    kwargs = {"model": "fc", "data": tiny, "trials": 2, "epochs": 250, "scheduler": address, "out": tmp_path,
+              "batch_size": 50}
     box = {}
     thread = threading.Thread(target=lambda: box.setdefault("results", sweep.run({"hidden_dims": [[10]]}, **kwargs)))
     thread.start()
@@ -147,18 +149,16 @@ def test_a_worker_killed_mid_trial_reruns_it_elsewhere_and_records_it_once(addre
 
 
 SCRIPT = """
+    import signal
     import sys
     from xnn import sweep
     from xnn.data import load_sample
 
     if __name__ == "__main__":
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if started in the background
         sweep.run({"hidden_dims": [[10]]}, model="fc", data=sweep.load_data(load_sample(200, 100, 0)), trials=6,
                   epochs=120, workers=2, out=sys.argv[1], batch_size=50)
 """
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a test runner started in the background may ignore it
 
 
 def test_ctrl_c_leaves_results_jsonl_consistent_and_resume_completes(address, tiny, tmp_path):
@@ -168,7 +168,7 @@ def test_ctrl_c_leaves_results_jsonl_consistent_and_resume_completes(address, ti
     # Its own process group, like a terminal's foreground job: Ctrl-C reaches the driver and its
     # local cluster's worker processes alike.
     proc = subprocess.Popen([sys.executable, str(script), str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_default_sigint)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     log = out / "results.jsonl"
     deadline = time.monotonic() + 60
     while not (log.exists() and log.read_text().count("\n") >= 1) and time.monotonic() < deadline:
