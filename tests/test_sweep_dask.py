@@ -59,7 +59,8 @@ def comparable(results):
 def test_workers_are_single_threaded_processes_with_one_blas_thread(address):
     with distributed.Client(address) as client:
         assert sorted(client.nthreads().values()) == [1, 1]
-        env = client.run(lambda: (os.getpid(), os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("OMP_NUM_THREADS")))
+        env = client.run(lambda: (os.getpid(), os.environ.get("OPENBLAS_NUM_THREADS"),
+                                  os.environ.get("OMP_NUM_THREADS")))
     assert len({pid for pid, _, _ in env.values()} | {os.getpid()}) == 3
     assert {(b, o) for _, b, o in env.values()} == {("1", "1")}
 
@@ -91,7 +92,12 @@ def test_failing_trials_are_recorded_with_their_message_and_the_files_are_writte
     assert rows[1].startswith(f"1,{results[0]['trial']},ok,")
     assert (tmp_path / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     best = json.loads((tmp_path / "best" / "config.json").read_text())
-    assert best["trial"] == results[0]["trial"]
+    assert best["sweep_trial"] == results[0]["trial"] and best["seed"] == results[0]["seed"]
+    assert (best["model"], best["lr"], best["update_rule"]) == ("fc", 1e-3, "sgd")
+    assert best["model_kwargs"]["hidden_dims"] == [10]
+    history = json.loads((tmp_path / "best" / "history.json").read_text())
+    assert history["best_val_acc"] == results[0]["best_val_acc"] and len(history["loss_history"]) == 8
+    assert (tmp_path / "best" / "history.png").exists()
     net = FullyConnectedNet([10], normalization=None)
     assert net.load(tmp_path / "best" / "model.npz")
 

@@ -9,7 +9,7 @@ import pytest
 from xnn import sweep
 from xnn.data import load_sample
 from xnn.sweep.space import check_space, make_range, trial_plan
-from xnn.sweep.trial import run_trial, split_config
+from xnn.sweep.trial import run_trial, trial_settings
 
 FC_KEYS = sweep.allowed_keys("fc")
 
@@ -104,12 +104,17 @@ def test_grid_cuts_ranges_to_fill_the_trials():
     assert make_range("n", "int", 10, 20).grid(3) == [10, 15, 20]
 
 
-def test_config_routes_settings_to_the_optimizer_solver_and_model():
-    model_kwargs, solver = split_config("fc", {"learning_rate": 0.1, "batch_size": 7, "reg": 0.5, "hidden_dims": [3]},
-                                        {"optim_config": {"beta1": 0.8}})
-    assert solver["optim_config"] == {"beta1": 0.8, "learning_rate": 0.1}
-    assert solver["batch_size"] == 7
-    assert model_kwargs["reg"] == 0.5 and model_kwargs["hidden_dims"] == [3]
+def test_settings_start_from_train_defaults_then_fixed_arguments_then_the_config():
+    settings = trial_settings({"model": "fc", "epochs": 2, "dtype": "float32", "device": "cpu", "seed": 5,
+                               "solver_kwargs": {"optim_config": {"beta1": 0.8, "learning_rate": 0.5},
+                                                 "batch_size": 9, "num_train_samples": 50},
+                               "config": {"learning_rate": 0.1, "batch_size": 7, "reg": 0.5, "hidden_dims": [3],
+                                          "momentum": 0.7}})
+    assert (settings["lr"], settings["batch_size"], settings["reg"]) == (0.1, 7, 0.5)
+    assert settings["optim_config"] == {"beta1": 0.8, "momentum": 0.7}
+    assert settings["model_kwargs"] == {"hidden_dims": [3], "weight_scale": 5e-2, "normalization": "batchnorm"}
+    assert settings["solver_kwargs"] == {"on_nonfinite": "stop", "num_train_samples": 50}
+    assert (settings["update_rule"], settings["lr_decay"], settings["seed"]) == ("adam", 0.95, 5)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +134,8 @@ def test_run_trial_in_process_is_repeatable(tiny):
     assert first["loss"]["iterations"] == 4
     for key in ("best_val_acc", "train_acc", "loss", "val_acc_history"):
         assert first[key] == second[key]
-    assert set(first["state"]) >= {"param.W1", "param.W2"}
+    assert set(first["state"]["arrays"]) >= {"param.W1", "param.W2"}
+    assert first["state"]["loss_history"][0] == first["loss"]["first"]
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 from . import backend  # noqa: E402  (the public device helpers)
 
 _SUBMODULES = ("layers", "models", "optim", "solver", "data", "vis", "gradient_check", "compat", "kernels",
-               "validation", "npz", "training")
+               "validation", "npz", "training", "sweep")
 
 __all__ = ["__version__", "backend", *_SUBMODULES]
 

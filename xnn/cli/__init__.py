@@ -4,6 +4,7 @@ Subcommands, one module each (every module has ``add_parser(subparsers)``, which
 arguments and sets ``run``, and ``run(args) -> int``)::
 
     xnn train [--model cnn|fc|twolayer|softmax] [--device cpu|gpu|auto] [--epochs N] ...   (train)
+    xnn sweep --model fc --trials 16 --epochs 5 --lr 1e-4:1e-2:log [--scheduler ADDR] ...  (sweep)
     xnn bench ...                                                                          (bench)
     xnn info                                                                               (info)
     xnn data download [--dest DIR]                                                         (data)
@@ -27,7 +28,7 @@ from .. import __version__
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: The subcommand modules of this package, in the order ``--help`` lists them.
-SUBCOMMANDS = ("train", "bench", "info", "data")
+SUBCOMMANDS = ("train", "sweep", "bench", "info", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,25 +26,11 @@ from typing import Any
 import numpy as np
 
 from .. import __version__, backend
-from ..training.runs import build_model, load_data, make_run_dir, write_json
+from ..training.runs import DEFAULTS, build_model, load_data, make_run_dir, write_json
 
 __all__ = ["DEFAULTS", "MODELS", "add_parser", "resolve_settings", "run", "run_train"]
 
 MODELS = ("cnn", "fc", "twolayer", "softmax")
-
-# Per-model defaults; command-line options override them. The cnn defaults are sized so that the
-# default run (bundled sample, CPU) finishes in about two minutes on a 2-core machine.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "cnn": {"epochs": 10, "batch_size": 50, "lr": 1e-3, "lr_decay": 0.9, "update_rule": "adam", "reg": 1e-3,
-            "model_kwargs": {"num_filters": 32, "filter_size": 5, "hidden_dim": 100, "weight_scale": 1e-2}},
-    "fc": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "lr_decay": 0.95, "update_rule": "adam", "reg": 1e-2,
-           "model_kwargs": {"hidden_dims": [100, 100], "weight_scale": 5e-2, "normalization": "batchnorm"}},
-    "twolayer": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "lr_decay": 0.95, "update_rule": "adam", "reg": 1e-2,
-                 "model_kwargs": {"hidden_dim": 100, "weight_scale": 1e-3}},
-    "softmax": {"epochs": 20, "batch_size": 200, "lr": 1e-6, "lr_decay": 1.0, "update_rule": "sgd", "reg": 5e3,
-                "model_kwargs": {}},
-}
-
 
 def _positive_int(text: str) -> int:
     value = int(text)

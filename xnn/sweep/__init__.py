@@ -12,17 +12,9 @@ sweep directory), :mod:`.progress`, :mod:`.driver` (:func:`run`). Needs ``pip in
 """
 
 from .driver import load_data, run
+from .progress import describe_config
 from .space import SCALES, SEARCHES, SweepError, parse_range, trial_plan
 from .trial import allowed_keys, run_trial
 
-__all__ = [
-           "SCALES",
-           "SEARCHES",
-           "SweepError",
-           "allowed_keys",
-           "load_data",
-           "parse_range",
-           "run",
-           "run_trial",
-           "trial_plan",
-]
+__all__ = ["SCALES", "SEARCHES", "SweepError", "allowed_keys", "describe_config", "load_data", "parse_range", "run",
+           "run_trial", "trial_plan"]

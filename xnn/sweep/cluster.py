@@ -57,7 +57,7 @@ def visible_gpus() -> list[str]:
     try:
         import cupy
         return [str(i) for i in range(cupy.cuda.runtime.getDeviceCount())]
-    except Exception:  # noqa: BLE001 (no CuPy, or a CuPy without a usable driver)
+    except Exception:  # no CuPy, or a CuPy without a usable driver
         return []
 
 
@@ -117,7 +117,10 @@ def dashboard_line(client: Any, local: bool) -> str | None:
 @contextlib.contextmanager
 def open_client(scheduler: str | None, workers: int | None, device: str) -> Iterator[Any]:
     """A Dask client for the sweep; a cluster it started is shut down on exit."""
-    from distributed import Client
+    try:
+        from distributed import Client
+    except ImportError as err:
+        raise ImportError("xnn.sweep runs on dask.distributed: pip install 'xnn[distributed]'") from err
     if scheduler is not None and workers is not None:
         raise SweepError("sweep: workers applies to the cluster the sweep starts itself; with a scheduler "
                          "address the workers are the ones started with `dask worker`")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Mapping
@@ -12,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import npz
 from ..data import get_CIFAR10_data, load_sample
 from . import cluster
 from . import results as files
+from .best import write_best_run
 from .plot import plot_sweep
 from .progress import Progress
 from .space import Choice, SweepError, check_space, trial_plan
@@ -72,19 +71,6 @@ def _check_run_args(epochs: Any, device: Any, dtype: Any) -> None:
         raise SweepError(f"sweep: device must be one of {', '.join(cluster.DEVICES)}, got {device!r}")
     if dtype not in _DTYPES:
         raise SweepError(f"sweep: dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
-
-
-def _write_best(out: Path, result: Mapping[str, Any], task: Mapping[str, Any], state: Mapping[str, np.ndarray]) -> None:
-    """``out/best/``: the best trial's settings, histories and kept model state (``model.npz``)."""
-    best = out / "best"
-    best.mkdir(exist_ok=True)
-    npz.save_atomic(best / "model.npz", dict(state))
-    config = {k: task[k] for k in ("model", "epochs", "dtype", "device", "solver_kwargs")}
-    (best / "config.json").write_text(json.dumps({**config, "trial": result["trial"], "seed": result["seed"],
-                                                  "config": result["config"]}, indent=2) + "\n")
-    history = {k: result[k] for k in ("best_val_acc", "final_val_acc", "train_acc", "train_acc_history",
-                                      "val_acc_history", "loss")}
-    (best / "history.json").write_text(json.dumps(history, indent=2) + "\n")
 
 
 def _failure(task: Mapping[str, Any], exc: BaseException) -> dict[str, Any]:
@@ -165,6 +151,9 @@ def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] =
         logger.info("sweep: %d of %d trials already recorded in %s; running the other %d", len(recorded), len(tasks),
                     out_dir, len(todo))
     progress = Progress(len(tasks), previous)
+    data_info = {"data": data if isinstance(data, str) else "custom", "data_dir": None,
+                 "num_train": None, "num_val": None, "num_train_images": int(arrays["X_train"].shape[0]),
+                 "num_val_images": int(arrays["X_val"].shape[0])}
     finished = list(previous)
 
     def record(result: dict[str, Any], task: dict[str, Any], state: Any, improved: bool) -> None:
@@ -172,7 +161,7 @@ def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] =
         if log is not None:
             log.append(result)
             if improved and state is not None:
-                _write_best(out_dir, result, task, state)
+                write_best_run(out_dir, result, state, data_info)
 
     try:
         if todo:

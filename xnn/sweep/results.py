@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..solver_safety import deferred_interrupt
+from ..training.guards import deferred_interrupt
 from .space import SweepError
 
 __all__ = [

@@ -82,25 +82,24 @@ class Range:
         return [float(v) for v in values]
 
 
-def _number(key: str, value: Any, what: str) -> float:
+def _number(where: str, value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value):
-        raise SweepError(f"sweep space {key!r}: {what} must be a finite number, got {value!r}")
+        raise SweepError(f"{where}: {what} must be a finite number, got {value!r}")
     return float(value)
 
 
-def make_range(key: str, scale: Any, low: Any, high: Any) -> Range:
-    """A checked :class:`Range`; raises :class:`SweepError` saying what is wrong."""
+def make_range(where: str, scale: Any, low: Any, high: Any) -> Range:
+    """A checked :class:`Range`; raises :class:`SweepError` starting with ``where`` and saying what is wrong."""
     if scale not in SCALES:
-        raise SweepError(f"sweep space {key!r}: unknown scale {scale!r}; allowed scales are "
-                              f"{', '.join(SCALES)}")
-    lo, hi = _number(key, low, "low"), _number(key, high, "high")
+        raise SweepError(f"{where}: unknown scale {scale!r}; allowed scales are {', '.join(SCALES)}")
+    lo, hi = _number(where, low, "low"), _number(where, high, "high")
     if not lo < hi:
-        raise SweepError(f"sweep space {key!r}: low must be smaller than high, got low={low!r}, high={high!r}")
+        raise SweepError(f"{where}: low must be smaller than high, got low={low!r}, high={high!r}")
     if scale == "log" and lo <= 0:
-        raise SweepError(f"sweep space {key!r}: a log range needs low > 0, got low={low!r}")
+        raise SweepError(f"{where}: a log range needs low > 0, got low={low!r}")
     if scale == "int" and (lo != int(lo) or hi != int(hi)):
-        raise SweepError(f"sweep space {key!r}: an int range needs whole-number ends, got {low!r}, {high!r}")
+        raise SweepError(f"{where}: an int range needs whole-number ends, got {low!r}, {high!r}")
     return Range(scale, lo, hi)
 
 
@@ -108,7 +107,7 @@ def _dimension(key: str, spec: Any) -> Choice | Range:
     if isinstance(spec, tuple):
         if len(spec) != 3:
             raise SweepError(f"sweep space {key!r}: a range is (scale, low, high), got {spec!r}")
-        return make_range(key, *spec)
+        return make_range(f"sweep space {key!r}", *spec)
     if isinstance(spec, (list, np.ndarray)):
         values = [v.item() if isinstance(v, np.generic) else v for v in spec]
         if not values:

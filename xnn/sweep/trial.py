@@ -5,10 +5,11 @@ baseline). It never raises for a problem of the trial itself: a bad configuratio
 becomes a result with ``status="failed"`` and the error message, so one bad corner of the
 space does not stop a sweep.
 
-Where a swept setting goes:
+A trial's settings have the shape ``xnn train`` writes to a run's ``config.json`` (see
+:mod:`xnn.training.runs`), starting from that command's per-model defaults. Where a swept setting goes:
 
-* optimizer settings (:data:`OPTIM_KEYS`, e.g. ``learning_rate``) -> ``Solver(optim_config=...)``;
-* :data:`SOLVER_KEYS` (``lr_decay``, ``batch_size``, ``update_rule``) -> ``Solver(...)``;
+* ``learning_rate`` -> ``lr``; the other optimizer settings (:data:`OPTIM_KEYS`) -> ``optim_config``;
+* :data:`SOLVER_KEYS` (``lr_decay``, ``batch_size``, ``update_rule``) and ``reg`` -> the setting of that name;
 * everything else -> the model's constructor (:data:`MODEL_KEYS` lists what each model takes).
 """
 
@@ -23,21 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend, models
 from ..solver import Solver
+from ..training.runs import DEFAULTS, build_model
 from .space import SweepError
 
-__all__ = [
-    "FIXED_SOLVER_KEYS",
-    "MODEL_KEYS",
-    "OPTIM_KEYS",
-    "SOLVER_KEYS",
-    "allowed_keys",
-    "build_model",
-    "check_model",
-    "check_solver_kwargs",
-    "run_trial",
-]
+__all__ = ["MODEL_KEYS", "OPTIM_KEYS", "SOLVER_KEYS", "allowed_keys", "check_model", "check_solver_kwargs",
+           "run_trial", "trial_settings"]
 
 logger = logging.getLogger("xnn.sweep")
 
@@ -48,16 +40,7 @@ MODEL_KEYS: dict[str, tuple[str, ...]] = {
     "twolayer": ("hidden_dim", "reg", "weight_scale"),
     "cnn": ("num_filters", "filter_size", "hidden_dim", "reg", "weight_scale"),
 }
-# Starting points for settings a sweep does not vary (the course notebooks' usual choices).
-MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "fc": {"hidden_dims": [100, 100], "weight_scale": 5e-2, "normalization": "batchnorm"},
-    "twolayer": {"hidden_dim": 100, "weight_scale": 1e-3},
-    "cnn": {"num_filters": 32, "filter_size": 5, "hidden_dim": 100, "weight_scale": 1e-2},
-}
-SOLVER_DEFAULTS: dict[str, Any] = {"update_rule": "adam", "lr_decay": 0.95, "batch_size": 100, "on_nonfinite": "stop",
-                                   "optim_config": {"learning_rate": 1e-3}}
-# Solver arguments the sweep itself sets; the rest may be passed to run() as keyword arguments.
-FIXED_SOLVER_KEYS = ("num_epochs", "verbose", "progress", "device", "checkpoint_name", "print_every")
+# Solver arguments a sweep may fix for all its trials; it sets num_epochs, device, verbose, progress itself.
 _SOLVER_ARGS = ("update_rule", "optim_config", "lr_decay", "batch_size", "num_train_samples", "num_val_samples",
                 "on_nonfinite")
 
@@ -79,43 +62,49 @@ def allowed_keys(model: str) -> tuple[str, ...]:
 
 
 def check_solver_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The extra Solver arguments of a sweep; :class:`SweepError` for ones the sweep sets or does not know."""
+    """The Solver arguments fixed for every trial; :class:`SweepError` for ones the sweep sets or does not know."""
     bad = sorted(set(kwargs) - set(_SOLVER_ARGS))
     if bad:
         raise SweepError(f"sweep: unknown or sweep-controlled Solver argument(s) {', '.join(map(repr, bad))}; "
-                         f"allowed are {', '.join(_SOLVER_ARGS)} (the sweep sets {', '.join(FIXED_SOLVER_KEYS)})")
+                         f"allowed are {', '.join(_SOLVER_ARGS)} (the sweep sets num_epochs, device, verbose "
+                         "and progress)")
     return dict(kwargs)
 
 
-def split_config(model: str, config: Mapping[str, Any],
-                 solver_kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(model_kwargs, solver_kwargs)`` for one trial: defaults, then fixed arguments, then the config."""
-    model_kwargs = dict(MODEL_DEFAULTS[model])
-    solver = {**SOLVER_DEFAULTS, **solver_kwargs}
-    solver["optim_config"] = dict(solver["optim_config"])
-    for key, value in config.items():
-        if key in OPTIM_KEYS:
-            solver["optim_config"][key] = value
+def _apply(settings: dict[str, Any], key: str, value: Any) -> None:
+    if key == "learning_rate":
+        settings["lr"] = value
+    elif key in OPTIM_KEYS:
+        settings["optim_config"][key] = value
+    elif key in SOLVER_KEYS or key == "reg":
+        settings[key] = value
+    else:
+        settings["model_kwargs"][key] = value
+
+
+def trial_settings(task: Mapping[str, Any]) -> dict[str, Any]:
+    """One trial's run settings: ``xnn train``'s defaults, then the sweep's fixed arguments, then the config.
+
+    Besides the run-settings keys (``model, epochs, batch_size, lr, lr_decay, update_rule, reg,
+    dtype, device, seed, model_kwargs``) it holds ``optim_config`` (optimizer settings other than
+    the learning rate) and ``solver_kwargs`` (sampling and ``on_nonfinite``, default ``"stop"``).
+    """
+    defaults = DEFAULTS[task["model"]]
+    settings = {"model": task["model"], "epochs": task["epochs"], "dtype": task["dtype"], "device": task["device"],
+                "seed": task["seed"], "optim_config": {}, "solver_kwargs": {"on_nonfinite": "stop"},
+                "model_kwargs": dict(defaults["model_kwargs"]),
+                **{k: defaults[k] for k in ("batch_size", "lr", "lr_decay", "update_rule", "reg")}}
+    for key, value in task["solver_kwargs"].items():
+        if key == "optim_config":
+            for name, v in value.items():
+                _apply(settings, name, v)
         elif key in SOLVER_KEYS:
-            solver[key] = value
+            settings[key] = value
         else:
-            model_kwargs[key] = value
-    return model_kwargs, solver
-
-
-def build_model(model: str, model_kwargs: Mapping[str, Any], input_shape: tuple[int, ...], dtype: str,
-                device: str) -> Any:
-    """The named model for inputs of ``input_shape`` (one sample), parameters in ``dtype`` on ``device``."""
-    kind = np.dtype(dtype).type
-    dim = int(np.prod(input_shape))
-    if model == "cnn":
-        return models.ThreeLayerConvNet(input_dim=tuple(input_shape), dtype=kind, device=device, **model_kwargs)
-    if model == "fc":
-        return models.FullyConnectedNet(input_dim=dim, dtype=kind, device=device, **model_kwargs)
-    net = models.TwoLayerNet(input_dim=dim, device=device, **model_kwargs)
-    xp = backend.namespace_for_device(device)
-    net.params = {k: xp.astype(v, getattr(xp, dtype)) for k, v in net.params.items()}
-    return net
+            settings["solver_kwargs"][key] = value
+    for key, value in task["config"].items():
+        _apply(settings, key, value)
+    return settings
 
 
 @contextlib.contextmanager
@@ -144,20 +133,24 @@ def _loss_summary(losses: list[float]) -> dict[str, Any]:
             "min": min(finite) if finite else None}
 
 
-def _train(task: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Train one configuration; returns the metrics and the kept model state (host arrays)."""
-    np.random.seed(task["seed"])
-    model_kwargs, solver_kwargs = split_config(task["model"], task["config"], task["solver_kwargs"])
-    model = build_model(task["model"], model_kwargs, tuple(data["X_train"].shape[1:]), task["dtype"], task["device"])
-    solver = Solver(model, data, num_epochs=task["epochs"], verbose=False, progress=False, device=task["device"],
-                    **solver_kwargs)
+def _train(task: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train one configuration; returns the metrics and what saving it as a run needs (host arrays, losses)."""
+    settings = trial_settings(task)
+    np.random.seed(settings["seed"])  # noqa: NPY002  (init and minibatches draw from the global RNG)
+    model = build_model(settings, tuple(data["X_train"].shape[1:]))
+    solver = Solver(model, data, update_rule=settings["update_rule"],
+                    optim_config={"learning_rate": settings["lr"], **settings["optim_config"]},
+                    lr_decay=settings["lr_decay"], batch_size=settings["batch_size"], num_epochs=settings["epochs"],
+                    verbose=False, progress=False, device=settings["device"], **settings["solver_kwargs"])
     solver.train()
     metrics = {"best_val_acc": float(solver.best_val_acc),
                "final_val_acc": float(solver.val_acc_history[-1]) if solver.val_acc_history else None,
                "train_acc": float(solver.check_accuracy(data["X_train"], data["y_train"])),
                "loss": _loss_summary(solver.loss_history),
                "train_acc_history": list(solver.train_acc_history), "val_acc_history": list(solver.val_acc_history)}
-    return metrics, model.state_arrays()
+    final_val_acc = float(solver.check_accuracy(data["X_val"], data["y_val"]))  # kept parameters, whole split
+    return metrics, {"arrays": model.state_arrays(), "loss_history": [float(v) for v in solver.loss_history],
+                     "settings": settings, "final_val_acc": final_val_acc}
 
 
 def run_trial(task: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -168,8 +161,9 @@ def run_trial(task: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any
     ``y_train (N,)``, ``X_val``, ``y_val`` host arrays. The result holds ``trial``, ``seed``,
     ``config``, ``status`` (``"ok"``/``"failed"``), ``error``, ``best_val_acc``, ``final_val_acc``,
     ``train_acc`` (kept parameters on the whole training split), ``loss`` (iterations, first, last,
-    min), the accuracy histories, ``seconds``, ``worker`` and ``state`` (the kept model arrays, for
-    saving the best trial; ``None`` when failed).
+    min), the accuracy histories, ``seconds``, ``worker`` and ``state`` (for saving the best trial
+    as a run: ``arrays``, the kept model state; ``loss_history``; ``settings``; ``final_val_acc`` of the kept
+    parameters on the whole validation split; ``None`` when failed).
     """
     result: dict[str, Any] = {"trial": task["trial"], "seed": task["seed"], "config": task["config"],
                               "worker": _worker_name()}
@@ -178,7 +172,7 @@ def run_trial(task: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any
         try:
             metrics, state = _train(task, data)
             result.update(metrics, status="ok", error=None, state=state)
-        except Exception as exc:  # noqa: BLE001 (any failure of this configuration is part of its result)
+        except Exception as exc:  # any failure of this configuration is part of its result
             logger.warning("sweep trial %d failed: %s: %s", task["trial"], type(exc).__name__, exc)
             result.update(status="failed", error=f"{type(exc).__name__}: {exc}", best_val_acc=None,
                           final_val_acc=None, train_acc=None, loss=None, state=None)
