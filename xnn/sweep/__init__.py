@@ -11,10 +11,10 @@ a worker), :mod:`.cluster` (the Dask client and cluster), :mod:`.results` and :m
 sweep directory), :mod:`.progress`, :mod:`.driver` (:func:`run`). Needs ``pip install xnn[distributed]``.
 """
 
-from .driver import load_data, run
+from .driver import load_data, plan_tasks, run
 from .progress import describe_config
 from .space import SCALES, SEARCHES, SweepError, parse_range, trial_plan
 from .trial import allowed_keys, run_trial
 
-__all__ = ["SCALES", "SEARCHES", "SweepError", "allowed_keys", "describe_config", "load_data", "parse_range", "run",
-           "run_trial", "trial_plan"]
+__all__ = ["SCALES", "SEARCHES", "SweepError", "allowed_keys", "describe_config", "load_data", "parse_range",
+           "plan_tasks", "run", "run_trial", "trial_plan"]

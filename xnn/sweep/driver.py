@@ -20,7 +20,7 @@ from .progress import Progress
 from .space import Choice, SweepError, check_space, trial_plan
 from .trial import allowed_keys, check_model, check_solver_kwargs, run_trial
 
-__all__ = ["load_data", "run"]
+__all__ = ["load_data", "plan_tasks", "run"]
 
 logger = logging.getLogger("xnn.sweep")
 
@@ -109,6 +109,21 @@ def _execute(client: Any, tasks: list[dict[str, Any]], arrays: Mapping[str, np.n
         raise
 
 
+def plan_tasks(space: Mapping[str, Any], *, model: str, trials: int, epochs: int, search: str = "random",
+               seed: int = 0, device: str = "cpu", dtype: str = "float32",
+               **solver_kwargs: Any) -> list[dict[str, Any]]:
+    """Every trial of a sweep as a task for :func:`xnn.sweep.run_trial` (arguments as :func:`run`'s).
+
+    Raises :class:`SweepError` for a bad model, space, trial count, epochs, device, dtype or Solver argument.
+    """
+    check_model(model)
+    dims = check_space(space, allowed_keys(model))
+    solver_kwargs = check_solver_kwargs(solver_kwargs)
+    _check_run_args(epochs, device, dtype)
+    common = {"model": model, "epochs": int(epochs), "dtype": dtype, "device": device, "solver_kwargs": solver_kwargs}
+    return [{**t, **common} for t in trial_plan(dims, trials, search, seed)]
+
+
 def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] = "sample", trials: int,
         epochs: int, search: str = "random", scheduler: str | None = None, workers: int | None = None,
         device: str = "cpu", seed: int = 0, out: str | Path | None = None, dtype: str = "float32",
@@ -129,14 +144,11 @@ def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] =
     best_val_acc, final_val_acc, train_acc, loss, train_acc_history, val_acc_history, seconds, worker``.
     Raises :class:`SweepError` for bad arguments, before anything runs.
     """
-    model = check_model(model)
+    tasks = plan_tasks(space, model=model, trials=trials, epochs=epochs, search=search, seed=seed, device=device,
+                       dtype=dtype, **solver_kwargs)
+    solver_kwargs = tasks[0]["solver_kwargs"]
     dims = check_space(space, allowed_keys(model))
-    solver_kwargs = check_solver_kwargs(solver_kwargs)
-    _check_run_args(epochs, device, dtype)
-    plan = trial_plan(dims, trials, search, seed)
     arrays = load_data(data, dtype)
-    common = {"model": model, "epochs": int(epochs), "dtype": dtype, "device": device, "solver_kwargs": solver_kwargs}
-    tasks = [{**t, **common} for t in plan]
     previous: list[dict[str, Any]] = []
     out_dir, log = None, None
     if out is not None:

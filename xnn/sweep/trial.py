@@ -108,14 +108,16 @@ def trial_settings(task: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Limit BLAS/OpenMP pools to one thread: each worker is one core's worth of work."""
+def _blas_threads(limit: int | None) -> Iterator[None]:
+    """Limit BLAS/OpenMP pools to ``limit`` threads (None: leave them): a worker is one core's worth of work."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # the environment variables set for the worker processes still apply
+        limit = None
+    if limit is None:
         yield
         return
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=limit):
         yield
 
 
@@ -153,7 +155,7 @@ def _train(task: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[dict[str, 
                      "settings": settings, "final_val_acc": final_val_acc}
 
 
-def run_trial(task: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+def run_trial(task: Mapping[str, Any], data: Mapping[str, Any], blas_threads: int | None = 1) -> dict[str, Any]:
     """Train the trial ``task`` on ``data`` in this process and return its result.
 
     ``task``: ``trial``, ``seed``, ``config`` (from :func:`xnn.sweep.space.trial_plan`) plus
@@ -163,12 +165,13 @@ def run_trial(task: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any
     ``train_acc`` (kept parameters on the whole training split), ``loss`` (iterations, first, last,
     min), the accuracy histories, ``seconds``, ``worker`` and ``state`` (for saving the best trial
     as a run: ``arrays``, the kept model state; ``loss_history``; ``settings``; ``final_val_acc`` of the kept
-    parameters on the whole validation split; ``None`` when failed).
+    parameters on the whole validation split; ``None`` when failed). ``blas_threads``: BLAS threads
+    while training (default 1, one core per trial; ``None`` keeps the process's setting).
     """
     result: dict[str, Any] = {"trial": task["trial"], "seed": task["seed"], "config": task["config"],
                               "worker": _worker_name()}
     start = time.perf_counter()
-    with _TRIAL_LOCK, _one_blas_thread():
+    with _TRIAL_LOCK, _blas_threads(blas_threads):
         try:
             metrics, state = _train(task, data)
             result.update(metrics, status="ok", error=None, state=state)
