@@ -33,11 +33,11 @@ class Progress:
         self.best: Mapping[str, Any] | None = None
         for result in previous:
             self._count(result)
-        stream = stream if stream is not None else sys.stderr
+        self.stream = stream if stream is not None else sys.stderr
         self.bar = None
-        if getattr(stream, "isatty", lambda: False)():
+        if getattr(self.stream, "isatty", lambda: False)():
             from tqdm import tqdm
-            self.bar = tqdm(total=total, initial=self.done, desc="sweep", unit="trial", file=stream, leave=True)
+            self.bar = tqdm(total=total, initial=self.done, desc="sweep", unit="trial", file=self.stream, leave=True)
 
     def _count(self, result: Mapping[str, Any]) -> bool:
         """Count ``result``; True when it is the new best."""
@@ -64,7 +64,7 @@ class Progress:
         line = (f"trial {result['trial']}: {outcome} in {result.get('seconds', 0):.1f} s on {result.get('worker')} "
                 f"[{describe_config(result.get('config', {}))}] | {self.summary(running)}")
         if self.bar is not None:
-            self.bar.write(line)
+            self.bar.write(line, file=self.stream)
             self.bar.update(1)
             self.bar.set_postfix_str(f"running {running}, failed {self.failed}, best "
                                      f"{'-' if self.best is None else format(self.best['best_val_acc'], '.4f')}")
