@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..data import get_CIFAR10_data, load_sample
+from ..training.guards import deferred_interrupt
 from . import cluster
 from . import results as files
 from .best import write_best_run
@@ -101,10 +102,14 @@ def _execute(client: Any, tasks: list[dict[str, Any]], arrays: Mapping[str, np.n
             result = future.result() if future.status == "finished" else _failure(task, future.exception())
             state = result.pop("state", None)
             running = min(pending, sum(client.nthreads().values()))
-            record(result, task, state, progress.finished(result, running))
+            # Ctrl-C waits until this trial's line, the best run and the log line are all written.
+            with deferred_interrupt() as interrupted:
+                record(result, task, state, progress.finished(result, running))
+            if interrupted.hit:
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
         client.cancel([f for f, _ in by_key.values()])
-        logger.warning("sweep: interrupted; %d trial(s) not run (run again with the same out to resume them)",
+        logger.warning("sweep: interrupted; %d trial(s) not recorded (run again with the same out to resume them)",
                        pending)
         raise
 

@@ -61,7 +61,8 @@ class Progress:
             outcome = f"val acc {result['best_val_acc']:.4f} train acc {result['train_acc']:.4f}"
         else:
             outcome = f"FAILED ({result.get('error')})"
-        line = (f"trial {result['trial']}: {outcome} in {result.get('seconds', 0):.1f} s on {result.get('worker')} "
+        seconds = result.get("seconds") or 0.0
+        line = (f"trial {result['trial']}: {outcome} in {seconds:.1f} s on {result.get('worker')} "
                 f"[{describe_config(result.get('config', {}))}] | {self.summary(running)}")
         if self.bar is not None:
             self.bar.write(line, file=self.stream)
