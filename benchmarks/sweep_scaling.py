@@ -8,10 +8,11 @@ Run on a quiet machine (nothing else busy):
 
 It prints the CPU model and core count, then the wall time of
 
-* ``sequential``          the trials in a plain loop in this process, BLAS left as it is (what a
-                          notebook's nested loop does; OpenBLAS may use every core inside one trial);
-* ``sequential-1thread``  the same loop with BLAS limited to one thread (one trial = one core, the
-                          unit the sweep parallelises);
+* ``sequential``          the trials in a plain loop in this process, threads left as they are (what a
+                          notebook's nested loop does: xnn's CPU kernels and BLAS use every core
+                          inside one trial);
+* ``sequential-1thread``  the same loop with xnn's kernels and BLAS on one thread (one trial = one
+                          core, the unit the sweep parallelises);
 * ``dask``                ``xnn.sweep.run`` on a ``LocalCluster`` of ``--workers`` single-threaded
                           processes, cluster start-up included (and also without it);
 
@@ -58,9 +59,9 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def sequential(tasks: list[dict[str, Any]], data: dict[str, Any], blas_threads: int | None) -> tuple[float, list]:
+def sequential(tasks: list[dict[str, Any]], data: dict[str, Any], threads: int | None) -> tuple[float, list]:
     start = time.perf_counter()
-    results = [sweep.run_trial(task, data, blas_threads=blas_threads) for task in tasks]
+    results = [sweep.run_trial(task, data, threads=threads) for task in tasks]
     return time.perf_counter() - start, results
 
 
@@ -118,8 +119,8 @@ def main() -> None:
     print(f"cpu: {r['cpu']}; {r['cpu_count']} logical CPUs, {r['usable_cpus']} usable; python {r['python']}")
     print(f"{r['trials']} trials of FullyConnectedNet, {r['epochs']} epochs on {r['num_train']} images "
           f"(mean {r['mean_trial_s']:.2f} s per trial on one core)")
-    print(f"sequential, BLAS as is:      {r['sequential_s']:8.2f} s")
-    print(f"sequential, 1 BLAS thread:   {r['sequential_1thread_s']:8.2f} s")
+    print(f"sequential, threads as is:   {r['sequential_s']:8.2f} s")
+    print(f"sequential, 1 thread:        {r['sequential_1thread_s']:8.2f} s")
     print(f"dask, {r['workers']} workers:             {r['dask_s']:8.2f} s  "
           f"({r['dask_without_startup_s']:.2f} s without cluster start-up)")
     print(f"ratio sequential / dask:     {r['speedup']:8.2f}x  (vs 1-thread loop: {r['speedup_vs_1thread']:.2f}x)")

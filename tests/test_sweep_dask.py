@@ -56,13 +56,13 @@ def comparable(results):
     return sorted(({k: v for k, v in r.items() if k not in VARYING} for r in results), key=lambda r: r["trial"])
 
 
-def test_workers_are_single_threaded_processes_with_one_blas_thread(address):
+def test_workers_are_single_threaded_processes_with_one_blas_and_kernel_thread(address):
     with distributed.Client(address) as client:
         assert sorted(client.nthreads().values()) == [1, 1]
         env = client.run(lambda: (os.getpid(), os.environ.get("OPENBLAS_NUM_THREADS"),
-                                  os.environ.get("OMP_NUM_THREADS")))
-    assert len({pid for pid, _, _ in env.values()} | {os.getpid()}) == 3
-    assert {(b, o) for _, b, o in env.values()} == {("1", "1")}
+                                  os.environ.get("OMP_NUM_THREADS"), os.environ.get("XNN_NUM_THREADS")))
+    assert len({pid for pid, *_ in env.values()} | {os.getpid()}) == 3
+    assert {tuple(threads) for _, *threads in env.values()} == {("1", "1", "1")}
 
 
 def test_one_worker_and_two_workers_give_identical_trials(address, tiny):

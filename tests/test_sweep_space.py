@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 
 from xnn import sweep
 from xnn.data import load_sample
+from xnn.sweep import trial
 from xnn.sweep.space import check_space, make_range, trial_plan
 from xnn.sweep.trial import run_trial, trial_settings
 
@@ -145,3 +147,17 @@ def test_run_trial_reports_a_diverging_configuration_as_failed(tiny):
     assert result["status"] == "failed"
     assert result["error"].startswith("FloatingPointError: Solver: loss is nan")
     assert result["best_val_acc"] is None and result["state"] is None
+
+
+@pytest.mark.parametrize("threads, inside", [(1, "1"), (None, "3")])
+def test_a_trial_runs_xnn_kernels_on_the_asked_thread_count_and_restores_it(monkeypatch, tiny, threads, inside):
+    monkeypatch.setenv("XNN_NUM_THREADS", "3")
+    seen = []
+
+    def fake_train(task, data):
+        seen.append(os.environ.get("XNN_NUM_THREADS"))
+        return {}, None
+    monkeypatch.setattr(trial, "_train", fake_train)
+    assert run_trial(_task({"hidden_dims": [10]}), tiny, threads=threads)["status"] == "ok"
+    assert seen == [inside]
+    assert os.environ["XNN_NUM_THREADS"] == "3"

@@ -1,7 +1,7 @@
 """Where trials run: a Dask client on a local cluster, on every GPU of this machine, or on a running scheduler.
 
 * CPU (default): a ``LocalCluster`` of worker processes, one thread each, as many as the CPUs this
-  process may use, with BLAS/OpenMP limited to one thread per worker (so N trials use N cores, not
+  process may use, with BLAS/OpenMP and xnn's kernels limited to one thread per worker (so N trials use N cores, not
   N times all of them).
 * GPU: one worker process per visible GPU, each seeing only its own device through
   ``CUDA_VISIBLE_DEVICES`` (dask-cuda's ``LocalCUDACluster`` when it is installed).
@@ -35,9 +35,10 @@ __all__ = [
 logger = logging.getLogger("xnn.sweep")
 
 DEVICES = ("cpu", "gpu")
-# Set in each worker process before NumPy loads its BLAS, which reads them once at start.
+# Set in each worker process before NumPy loads its BLAS, which reads them once at start; xnn's
+# CPU kernels read XNN_NUM_THREADS for their own thread pool.
 BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+            "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1", "XNN_NUM_THREADS": "1"}
 
 
 def usable_cpus() -> int:

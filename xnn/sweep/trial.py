@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -47,6 +48,7 @@ _SOLVER_ARGS = ("update_rule", "optim_config", "lr_decay", "batch_size", "num_tr
 # Trials seed NumPy's process-wide RNG, so two trials must never interleave in one process (a
 # worker started with several threads would otherwise mix their minibatch draws).
 _TRIAL_LOCK = threading.Lock()
+KERNEL_THREADS_ENV = "XNN_NUM_THREADS"
 
 
 def check_model(model: Any) -> str:
@@ -108,17 +110,30 @@ def trial_settings(task: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _blas_threads(limit: int | None) -> Iterator[None]:
-    """Limit BLAS/OpenMP pools to ``limit`` threads (None: leave them): a worker is one core's worth of work."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # the environment variables set for the worker processes still apply
-        limit = None
+def _thread_limit(limit: int | None) -> Iterator[None]:
+    """Run xnn's CPU kernels and BLAS on ``limit`` threads (None: leave both as they are).
+
+    One thread per trial makes a worker one core's worth of work, and makes a trial's numbers the
+    same on every machine: the kernels' chunked sums depend on their thread count.
+    """
     if limit is None:
         yield
         return
-    with threadpool_limits(limits=limit):
-        yield
+    saved = os.environ.get(KERNEL_THREADS_ENV)
+    os.environ[KERNEL_THREADS_ENV] = str(limit)  # read by the kernels at every call
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # the environment variables set for the worker processes still apply
+            yield
+            return
+        with threadpool_limits(limits=limit):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop(KERNEL_THREADS_ENV, None)
+        else:
+            os.environ[KERNEL_THREADS_ENV] = saved
 
 
 def _worker_name() -> str:
@@ -155,7 +170,7 @@ def _train(task: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[dict[str, 
                      "settings": settings, "final_val_acc": final_val_acc}
 
 
-def run_trial(task: Mapping[str, Any], data: Mapping[str, Any], blas_threads: int | None = 1) -> dict[str, Any]:
+def run_trial(task: Mapping[str, Any], data: Mapping[str, Any], threads: int | None = 1) -> dict[str, Any]:
     """Train the trial ``task`` on ``data`` in this process and return its result.
 
     ``task``: ``trial``, ``seed``, ``config`` (from :func:`xnn.sweep.space.trial_plan`) plus
@@ -165,13 +180,14 @@ def run_trial(task: Mapping[str, Any], data: Mapping[str, Any], blas_threads: in
     ``train_acc`` (kept parameters on the whole training split), ``loss`` (iterations, first, last,
     min), the accuracy histories, ``seconds``, ``worker`` and ``state`` (for saving the best trial
     as a run: ``arrays``, the kept model state; ``loss_history``; ``settings``; ``final_val_acc`` of the kept
-    parameters on the whole validation split; ``None`` when failed). ``blas_threads``: BLAS threads
-    while training (default 1, one core per trial; ``None`` keeps the process's setting).
+    parameters on the whole validation split; ``None`` when failed). ``threads``: xnn kernel and BLAS
+    threads while training (default 1: one core per trial, the same numbers on every machine;
+    ``None`` keeps the process's settings).
     """
     result: dict[str, Any] = {"trial": task["trial"], "seed": task["seed"], "config": task["config"],
                               "worker": _worker_name()}
     start = time.perf_counter()
-    with _TRIAL_LOCK, _blas_threads(blas_threads):
+    with _TRIAL_LOCK, _thread_limit(threads):
         try:
             metrics, state = _train(task, data)
             result.update(metrics, status="ok", error=None, state=state)
