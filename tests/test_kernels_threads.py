@@ -12,6 +12,12 @@ from xnn.kernels.cpu import numpy_fast, threads
 from xnn.models import ThreeLayerConvNet
 
 
+@pytest.fixture(autouse=True)
+def small_work_runs_on_threads(monkeypatch):
+    """The inputs here are small; let every kernel split them anyway, so the threads are exercised."""
+    monkeypatch.setattr(threads, "MIN_PARALLEL_WORK", 0)
+
+
 @pytest.fixture
 def thread_count(monkeypatch):
     """Set ``XNN_NUM_THREADS`` for the test: ``thread_count(n)``."""
@@ -59,6 +65,7 @@ def test_run_chunks_runs_inline_when_small_single_threaded_or_nested(thread_coun
     thread_count(2)
     main = threading.current_thread().name
     seen = []
+    threads.MIN_PARALLEL_WORK = 100
     threads.run_chunks(lambda a, b: seen.append(threading.current_thread().name), 8, work=10)
     thread_count(1)
     threads.run_chunks(lambda a, b: seen.append(threading.current_thread().name), 8, work=1 << 20, parts=4)

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 from . import backend  # noqa: E402  (the public device helpers)
 
 _SUBMODULES = ("layers", "models", "optim", "solver", "data", "vis", "gradient_check", "compat", "kernels",
-               "validation", "npz", "training")
+               "validation", "npz", "training", "sweep")
 
 #: Functions served from submodules: ``xnn.load_run(run_dir)`` rebuilds a trained run's model.
 _FUNCTIONS = {"load_run": "training.runs"}

@@ -6,6 +6,7 @@ arguments and sets ``run``, and ``run(args) -> int``)::
     xnn train [--model cnn|fc|twolayer|softmax] [--device cpu|gpu|auto] [--epochs N] ...   (train)
     xnn eval RUN_DIR [--data sample|cifar10]                                               (eval)
     xnn predict RUN_DIR IMAGE [IMAGE ...]                                                  (predict)
+    xnn sweep --model fc --trials 16 --epochs 5 --lr 1e-4:1e-2:log [--scheduler ADDR] ...  (sweep)
     xnn bench ...                                                                          (bench)
     xnn info                                                                               (info)
     xnn data download [--dest DIR]                                                         (data)
@@ -32,7 +33,7 @@ from .. import __version__
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: The subcommand modules of this package, in the order ``--help`` lists them.
-SUBCOMMANDS = ("train", "eval", "predict", "bench", "info", "data")
+SUBCOMMANDS = ("train", "eval", "predict", "sweep", "bench", "info", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:

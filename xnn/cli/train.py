@@ -24,7 +24,7 @@ import argparse
 from typing import Any
 
 from .. import backend
-from ..training.runs import MODEL_NAMES
+from ..training.runs import DEFAULTS, MODEL_NAMES
 from .common import (
     HelpFormatter,
     add_data_arguments,
@@ -40,19 +40,6 @@ __all__ = ["DEFAULTS", "MODELS", "RESUME_OVERRIDES", "SETTING_FLAGS", "add_parse
 
 MODELS = MODEL_NAMES  # the models a run directory can hold
 MODEL_CLASSES = {"cnn": "ThreeLayerConvNet", "fc": "FullyConnectedNet", "twolayer": "TwoLayerNet", "softmax": "Softmax"}
-
-# Per-model defaults; command-line options override them. The cnn defaults are sized so that the
-# default run (bundled sample, CPU) finishes in well under a minute on a 2-core machine.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "cnn": {"epochs": 10, "batch_size": 50, "lr": 1e-3, "lr_decay": 0.9, "update_rule": "adam", "reg": 1e-3,
-            "model_kwargs": {"num_filters": 32, "filter_size": 5, "hidden_dim": 100, "weight_scale": 1e-2}},
-    "fc": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "lr_decay": 0.95, "update_rule": "adam", "reg": 1e-2,
-           "model_kwargs": {"hidden_dims": [100, 100], "weight_scale": 5e-2, "normalization": "batchnorm"}},
-    "twolayer": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "lr_decay": 0.95, "update_rule": "adam", "reg": 1e-2,
-                 "model_kwargs": {"hidden_dim": 100, "weight_scale": 1e-3}},
-    "softmax": {"epochs": 20, "batch_size": 200, "lr": 1e-6, "lr_decay": 1.0, "update_rule": "sgd", "reg": 5e3,
-                "model_kwargs": {}},
-}
 
 #: Every flag that is a setting of the run (kept in config.json), with its settings key.
 SETTING_FLAGS = {"--model": "model", "--epochs": "epochs", "--batch-size": "batch_size", "--lr": "lr",

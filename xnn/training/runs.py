@@ -26,12 +26,26 @@ import numpy as np
 from .. import backend, npz
 from ..choices import valid_and_suggestion
 
-__all__ = ["PREPROCESSING_FILE", "Run", "build_model", "load_data", "load_run", "load_test_data", "make_run_dir",
-           "model_inputs", "write_json"]
+__all__ = ["DEFAULTS", "MODEL_NAMES", "PREPROCESSING_FILE", "Run", "build_model", "load_data", "load_run",
+           "load_test_data", "make_run_dir", "model_inputs", "write_json"]
 
 PREPROCESSING_FILE = "preprocessing.npz"
 MODEL_NAMES = ("cnn", "fc", "twolayer", "softmax")
 DEFAULT_INPUT_SHAPE = (3, 32, 32)
+
+# Per-model defaults of a run's settings (``xnn train`` options and swept settings override them).
+# The cnn defaults are sized so that the default run (bundled sample, CPU) finishes in well under
+# a minute on a 2-core machine.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "cnn": {"epochs": 10, "batch_size": 50, "lr": 1e-3, "lr_decay": 0.9, "update_rule": "adam", "reg": 1e-3,
+            "model_kwargs": {"num_filters": 32, "filter_size": 5, "hidden_dim": 100, "weight_scale": 1e-2}},
+    "fc": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "lr_decay": 0.95, "update_rule": "adam", "reg": 1e-2,
+           "model_kwargs": {"hidden_dims": [100, 100], "weight_scale": 5e-2, "normalization": "batchnorm"}},
+    "twolayer": {"epochs": 10, "batch_size": 100, "lr": 1e-3, "lr_decay": 0.95, "update_rule": "adam", "reg": 1e-2,
+                 "model_kwargs": {"hidden_dim": 100, "weight_scale": 1e-3}},
+    "softmax": {"epochs": 20, "batch_size": 200, "lr": 1e-6, "lr_decay": 1.0, "update_rule": "sgd", "reg": 5e3,
+                "model_kwargs": {}},
+}
 
 
 def make_run_dir(out: str | Path, model: str) -> Path:

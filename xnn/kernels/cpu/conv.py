@@ -27,10 +27,14 @@ from .threads import num_threads, run_chunks, scratch
 __all__ = ["conv_backward", "conv_forward", "im2col"]
 
 # Bytes of one chunk's column matrix: small enough to stay in a core's L2/L3 between the copy and
-# the products, large enough that the GEMMs stay efficient. With one thread (XNN_NUM_THREADS=1,
-# BLAS left to its own threads) the chunks are larger, so that BLAS gets GEMMs worth splitting.
-CHUNK_COLUMN_BYTES = 2 << 20
-SERIAL_CHUNK_COLUMN_BYTES = 16 << 20
+# the products, large enough that the GEMMs stay efficient. The backward's chunks are larger: each
+# pays a Python loop over the HH*WW kernel offsets in col2im (conv B, 50 images: 4 chunks of 8 MB
+# ran 12.7 ms float32 / 25 ms float64, 15 chunks of 2 MB 15.9 / 34 ms, on the 2-core Xeon). With
+# one thread (XNN_NUM_THREADS=1, BLAS left to its own threads) every chunk is larger still, so BLAS
+# gets GEMMs worth splitting.
+FORWARD_CHUNK_BYTES = 2 << 20
+BACKWARD_CHUNK_BYTES = 8 << 20
+SERIAL_CHUNK_BYTES = 16 << 20
 
 
 def _window_view(xpad: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
@@ -54,11 +58,11 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, *, xp=None) -
     return cols.reshape(N, C * HH * WW, Ho * Wo)
 
 
-def _parts(N: int, K: int, P: int, itemsize: int) -> int:
-    """Chunks for a batch: about :data:`CHUNK_COLUMN_BYTES` of columns each and at least two per
-    thread (one thread: :data:`SERIAL_CHUNK_COLUMN_BYTES` each)."""
+def _parts(N: int, K: int, P: int, itemsize: int, budget: int) -> int:
+    """Chunks for a batch: about ``budget`` bytes of columns each and at least two per thread (one
+    thread: :data:`SERIAL_CHUNK_BYTES` each)."""
     threads = num_threads()
-    budget = CHUNK_COLUMN_BYTES if threads > 1 else SERIAL_CHUNK_COLUMN_BYTES
+    budget = budget if threads > 1 else SERIAL_CHUNK_BYTES
     by_size = -(-N // max(1, budget // max(1, K * P * itemsize)))
     return min(N, max(by_size, 2 * threads if threads > 1 else 1))
 
@@ -91,7 +95,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: 
                          out=scratch("prod", (F, n * P), x.dtype))
         np.add(prod.reshape(F, n, P).transpose(1, 0, 2), bias, out=out[n0:n1].reshape(n, F, P))
 
-    run_chunks(chunk, N, work=(K + F) * N * P, parts=_parts(N, K, P, x.itemsize))
+    run_chunks(chunk, N, work=(K + F) * N * P, parts=_parts(N, K, P, x.itemsize, FORWARD_CHUNK_BYTES))
     return out, xpad
 
 
@@ -135,7 +139,8 @@ def conv_backward(dout: np.ndarray, xpad: np.ndarray, x_shape: tuple[int, int, i
             np.copyto(dx[n0:n1], dxpad[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
         return dw_part
 
-    parts = run_chunks(chunk, N, work=(2 * K + F) * N * P, parts=_parts(N, K, P, dout.itemsize))
+    parts = run_chunks(chunk, N, work=(2 * K + F) * N * P,
+                       parts=_parts(N, K, P, dout.itemsize, BACKWARD_CHUNK_BYTES))
     dw_kf = parts[0]
     for part in parts[1:]:
         dw_kf = dw_kf + part

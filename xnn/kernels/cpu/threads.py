@@ -38,8 +38,10 @@ ENV = "XNN_NUM_THREADS"
 #: Chunks per thread: more than one lets a thread on a free core take over work from one that
 #: shares its core with another process.
 CHUNKS_PER_THREAD = 2
-#: Below this many elements of work a kernel runs inline (handing chunks to threads costs ~40 us).
-MIN_PARALLEL_WORK = 1 << 16
+#: Below this many elements of work a kernel runs inline: handing chunks to a thread costs tens of
+#: microseconds, and far more when another process holds that thread's core (max-pool of
+#: 100x3x32x32 float32, ~0.4 ms of work, ran slower on two threads than on one on the 2-core Xeon).
+MIN_PARALLEL_WORK = 1 << 20
 
 _local = threading.local()
 _scratch_generation = 0   # bumped by release_scratch(); each thread drops older scratch arrays
