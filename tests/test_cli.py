@@ -37,7 +37,7 @@ def test_python_m_xnn():
     assert "kernel paths" in proc.stdout
     proc = subprocess.run([sys.executable, "-m", "xnn"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0 and proc.stderr == ""  # bare xnn prints its help
-    assert proc.stdout.startswith("usage: xnn") and "{train,eval,predict,bench,info,data}" in proc.stdout
+    assert proc.stdout.startswith("usage: xnn") and "{train,eval,predict,sweep,bench,info,data}" in proc.stdout
 
 
 @pytest.mark.parametrize("argv", [["train", "--epochs", "0"], ["train", "--model", "resnet"],
