@@ -115,3 +115,16 @@ def test_build_model_refuses_unknown_names():
     settings = {"model": "cnnn", "model_kwargs": {}, "dtype": "float32", "device": "cpu", "reg": 0.0}
     with pytest.raises(ValueError, match=r"unknown model 'cnnn'; valid values: \"cnn\", .*did you mean \"cnn\"\?"):
         runs.build_model(settings, (3, 32, 32))
+
+
+def test_a_run_that_does_not_name_its_data(run_dir, tmp_path, capsys):
+    """A run directory with only config.json + model.npz whose data xnn cannot reload (as a sweep's best trial)."""
+    config = json.loads((run_dir / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "data": "custom"}))
+    (tmp_path / "model.npz").write_bytes((run_dir / "model.npz").read_bytes())
+    loaded = xnn.load_run(tmp_path)
+    assert loaded.mean_image is None and type(loaded.model).__name__ == "ThreeLayerConvNet"
+    with pytest.raises(ValueError, match=r"has no preprocessing\.npz .* \(data = 'custom'\)"):
+        loaded.predict(np.zeros((1, 3, 32, 32)))
+    assert cli.main(["eval", str(tmp_path)]) == 2
+    assert "raw images cannot be prepared for its model" in capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import add_data_arguments, data_source, missing_data_note, run_dir_parser
+from .common import DATA_SOURCES, add_data_arguments, data_source, missing_data_note, run_dir_parser
 
 __all__ = ["add_parser", "run"]
 
@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from ..training.evaluate import evaluate
     from ..training.runs import load_run, load_test_data, write_json
     loaded = load_run(args.run_dir, device=args.device)
-    source = data_source(args, loaded.config.get("data", "sample"))
+    trained_on = loaded.config.get("data")
+    source = data_source(args, trained_on if trained_on in DATA_SOURCES else "sample")
     data_dir = args.data_dir if args.data_dir is not None or source != loaded.config.get("data") \
         else loaded.config.get("data_dir")
     try:

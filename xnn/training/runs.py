@@ -147,13 +147,18 @@ class Run:
     path: Path
     config: dict[str, Any]
     model: Any
-    mean_image: np.ndarray
+    mean_image: np.ndarray | None  # None: the run does not say which images it was trained on
     class_names: list[str]
     history: dict[str, Any] = field(default_factory=dict)
 
     def inputs(self, images: Any) -> Any:
         """Model inputs for raw NCHW images ``(N, C, H, W)`` with values 0..255 (the training data's scale):
         the mean image subtracted, cast to the run's dtype (flattened with a bias column for softmax)."""
+        if self.mean_image is None:
+            raise ValueError(f"{str(self.path)!r} has no {PREPROCESSING_FILE} (the training mean image) and its "
+                             f"config.json does not name data xnn can reload (data = {self.config.get('data')!r}), "
+                             "so raw images cannot be prepared for its model; run.model still takes "
+                             "mean-subtracted NCHW arrays")
         X = np.asarray(backend.to_numpy(images), dtype=np.float64) - self.mean_image
         X = X.astype(np.dtype(self.config.get("dtype", "float32")))
         return model_inputs(self.config["model"], X, self.model.device)
@@ -174,10 +179,13 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
         raise ValueError(f"{str(path)!r} ({what}) is not valid JSON: {err}") from err
 
 
-def _mean_image(run: Path, config: dict[str, Any]) -> np.ndarray:
-    """``preprocessing.npz``'s mean image, or (older run directories) the mean of the run's training data."""
+def _mean_image(run: Path, config: dict[str, Any]) -> np.ndarray | None:
+    """``preprocessing.npz``'s mean image; else the mean of the training data the config names (run
+    directories written before that file existed); None when the config names no such data."""
     if (run / PREPROCESSING_FILE).is_file():
         return npz.load(run / PREPROCESSING_FILE)["mean_image"]
+    if config.get("data") not in ("sample", "cifar10"):
+        return None
     return load_data({**config, "dtype": "float64"})["mean_image"]
 
 
