@@ -26,7 +26,6 @@ override the hooks ``defaults``, ``_read_data``, ``_check_data``, ``_num_train``
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import os
@@ -48,7 +47,13 @@ from .training.guards import (
     nonfinite_loss,
     resolve_update_rule,
 )
-from .training.solver_args import check_optim_config, keyword_defaults, subclass_signature, unrecognized_arguments
+from .training.solver_args import (
+    check_optim_config,
+    keyword_defaults,
+    keyword_names,
+    subclass_signature,
+    unrecognized_arguments,
+)
 
 __all__ = ["Solver"]
 
@@ -85,28 +90,18 @@ class Solver:
                  **kwargs: Any) -> None:
         """Set up training of ``model`` on ``data`` (cs231n's arguments and defaults, plus xnn's).
 
-        Args:
-            update_rule: a name from ``optim_module.UPDATE_RULES`` (``"sgd"``, ``"adam"``, ...) or a
-                callable ``rule(w, dw, config) -> (next_w, config)``.
-            optim_config: the rule's hyperparameters (``learning_rate``, ...); None means ``{}``.
-                Keys the named rule never reads give a ``UserWarning``.
-            lr_decay: factor on every ``learning_rate`` after each epoch.
-            batch_size, num_epochs: minibatch size; epochs of ``max(N_train // batch_size, 1)`` steps.
-            num_train_samples, num_val_samples: rows subsampled for each accuracy check (None: all).
-            checkpoint_name: write ``<checkpoint_name>_epoch_<n>.npz`` at every check (atomic, no
-                pickle); :meth:`resume` continues from one exactly on the uninterrupted loss curve.
-                Ctrl-C finishes the step and saves ``..._epoch_<n>_interrupted.npz``.
-            print_every, verbose: cs231n's printed lines (``print_every`` is read only when verbose).
-            device: ``"cpu"``, ``"gpu"``/``"cuda"``, ``"auto"``, or None for the device in force; a
-                model with ``to()`` is moved there, each minibatch follows it.
-            progress: None = auto (a live bar on a terminal or in a notebook with ipywidgets, one
-                line per epoch in a notebook without them, nothing in a file), True, or False
-                (:mod:`xnn.progress`).
-            on_nonfinite: ``"warn"`` (cs231n: keep going, one ``RuntimeWarning``) or ``"stop"``
-                (``FloatingPointError`` before the update). A finite loss above 10x ``max(first
-                loss, 1)`` warns once that training diverges.
-            **kwargs: only for the course-flavor Solvers' extras; anything else raises cs231n's
-                ``ValueError('Unrecognized arguments ...')`` with a "did you mean" and the valid names.
+        ``update_rule``: a name from ``optim_module.UPDATE_RULES`` or a callable ``rule(w, dw, config)
+        -> (next_w, config)``; ``optim_config``: its hyperparameters (None: ``{}``; keys the named rule
+        never reads warn); ``lr_decay``: factor on ``learning_rate`` after each epoch; epochs have
+        ``max(N_train // batch_size, 1)`` steps; ``num_train_samples``/``num_val_samples``: rows
+        subsampled per accuracy check (None: all); ``checkpoint_name``: ``<name>_epoch_<n>.npz`` at
+        every check (atomic, no pickle; :meth:`resume`; Ctrl-C saves ``..._interrupted.npz``);
+        ``print_every`` is read only when ``verbose``; ``device``: ``"cpu"``, ``"gpu"``, ``"auto"`` or
+        None (the device in force); ``progress``: None = auto (a live bar on a terminal or in a notebook
+        with ipywidgets, one line per epoch in a notebook without, nothing in a file), True or False;
+        ``on_nonfinite``: ``"warn"`` (cs231n) or ``"stop"``; a finite loss above 10x ``max(first loss, 1)``
+        warns that training diverges. ``**kwargs`` is only for the course flavors' extras; anything
+        else raises cs231n's ``ValueError('Unrecognized arguments ...')`` with a "did you mean".
         """
         given = {k: v for k, v in locals().items() if k in Solver.defaults}
         if kwargs:
@@ -136,9 +131,8 @@ class Solver:
 
     @classmethod
     def argument_names(cls) -> list[str]:
-        """The keyword arguments this Solver class takes (shown by ``inspect.signature(cls)``)."""
-        return [p.name for p in inspect.signature(cls).parameters.values()
-                if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name not in ("model", "data"))]
+        """The keyword arguments this Solver class takes (as ``inspect.signature(cls)`` shows them)."""
+        return keyword_names(cls)
 
     def _read_data(self, data: Mapping[str, Any]) -> None:  # KeyError naming missing keys
         validation.require_keys("Solver", "data", data, ("X_train", "y_train", "X_val", "y_val"))

@@ -10,13 +10,19 @@ from typing import Any
 
 from ..choices import did_you_mean
 
-__all__ = ["check_optim_config", "keyword_defaults", "reject_unknown", "rule_config_keys", "subclass_signature",
-           "unrecognized_arguments"]
+__all__ = ["check_optim_config", "keyword_defaults", "keyword_names", "reject_unknown", "rule_config_keys",
+           "subclass_signature", "unrecognized_arguments"]
 
 
 def keyword_defaults(init: Callable) -> dict[str, Any]:
     """``{name: default}`` of the keyword-only parameters of ``init`` (the Solver's keyword arguments)."""
     return {p.name: p.default for p in inspect.signature(init).parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def keyword_names(cls: type) -> list[str]:
+    """The keyword arguments a Solver class takes, as ``inspect.signature(cls)`` shows them."""
+    return [p.name for p in inspect.signature(cls).parameters.values()
+            if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name not in ("model", "data"))]
 
 
 def subclass_signature(init: Callable, base_init: Callable, names: Iterable[str]) -> inspect.Signature:
