@@ -234,3 +234,24 @@ def test_adam_step_mixed_dtypes_take_the_generic_promotion():
     dw = np.full((3, 4), 0.5)
     next_w, m, v = numpy_fast.adam_step(w, dw, np.zeros_like(w), np.zeros_like(w), 1, 1e-3, 0.9, 0.999, 1e-8)
     assert next_w.dtype == np.float64 and m.dtype == np.float64
+
+
+@pytest.mark.parametrize("lr, beta1", [(np.float64(3e-3), 0.9), (1e-3, np.float64(0.9)), (np.float32(3e-3), 0.9)])
+def test_adam_step_numpy_scalar_hyperparameters_give_the_generic_result(lr, beta1):
+    # A course sweep draws lr = 10 ** np.random.uniform(...), a NumPy float64: the update must not
+    # depend on the kernel path (dtype and bits), whatever that scalar does to float32 arrays.
+    from xnn import optim
+    rs = np.random.RandomState(8)
+    w, dw, m = (rs.randn(5000).astype(np.float32) for _ in range(3))
+    v = np.abs(rs.randn(5000)).astype(np.float32)
+    fast = numpy_fast.adam_step(w, dw, m, v, 3, lr, beta1, 0.999, 1e-8)
+    ref = kernels.generic.adam_step(w, dw, m, v, 3, lr, beta1, 0.999, 1e-8)
+    for a, b in zip(fast, ref):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    config = {"learning_rate": lr, "beta1": beta1}
+    next_w, _ = optim.adam(w, dw, dict(config))
+    with kernels.use("generic"):
+        next_w_generic, _ = optim.adam(w, dw, dict(config))
+    assert next_w.dtype == next_w_generic.dtype
+    np.testing.assert_array_equal(next_w, next_w_generic)
