@@ -255,3 +255,35 @@ def test_adam_step_numpy_scalar_hyperparameters_give_the_generic_result(lr, beta
         next_w_generic, _ = optim.adam(w, dw, dict(config))
     assert next_w.dtype == next_w_generic.dtype
     np.testing.assert_array_equal(next_w, next_w_generic)
+
+
+class _FakeBlas:
+    """A threadpoolctl library controller whose ``set_num_threads(1)`` may fail."""
+
+    def __init__(self, threads: int, refuse_one: bool = False) -> None:
+        self.threads, self.refuse_one = threads, refuse_one
+
+    def get_num_threads(self) -> int:
+        return self.threads
+
+    def set_num_threads(self, n: int) -> None:
+        if n == 1 and self.refuse_one:
+            raise RuntimeError("this BLAS cannot change its thread count")
+        self.threads = n
+
+
+def test_a_blas_that_refuses_the_limit_leaves_no_library_limited(monkeypatch):
+    limit = threads._BlasLimit()
+    first, stubborn = _FakeBlas(4), _FakeBlas(3, refuse_one=True)
+    limit._controllers = [first, stubborn]
+    monkeypatch.setattr(threads, "_blas", limit)
+    with pytest.raises(RuntimeError, match="cannot change"):
+        with threads.blas_single_threaded():
+            pass
+    assert first.threads == 4 and limit._depth == 0
+    stubborn.refuse_one = False   # the next region limits and restores both again
+    with threads.blas_single_threaded():
+        with threads.blas_single_threaded():
+            assert (first.threads, stubborn.threads) == (1, 1)
+        assert (first.threads, stubborn.threads) == (1, 1)
+    assert (first.threads, stubborn.threads) == (4, 3) and limit._depth == 0
