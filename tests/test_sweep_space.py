@@ -76,6 +76,11 @@ def test_run_rejects_bad_arguments_before_starting_anything(tmp_path):
         sweep.run({"reg": [0.1]}, model="fc", trials=1, epochs=1, device="tpu")
     with pytest.raises(sweep.SweepError, match="search must be one of random, grid"):
         sweep.run({"reg": [0.1]}, model="fc", trials=1, epochs=1, search="bayes")
+    with pytest.raises(sweep.SweepError, match="workers must be an integer >= 1"):
+        sweep.run({"reg": [0.1]}, model="fc", trials=1, epochs=1, workers=0, out=tmp_path / "s")
+    with pytest.raises(sweep.SweepError, match="workers applies to the cluster the sweep starts itself"):
+        sweep.run({"reg": [0.1]}, model="fc", trials=1, epochs=1, workers=2, scheduler="tcp://localhost:1",
+                  out=tmp_path / "s")
     assert not list(tmp_path.iterdir())
 
 

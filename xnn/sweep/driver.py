@@ -152,6 +152,7 @@ def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] =
     """
     tasks = plan_tasks(space, model=model, trials=trials, epochs=epochs, search=search, seed=seed, device=device,
                        dtype=dtype, **solver_kwargs)
+    cluster.check_placement(scheduler, workers)
     solver_kwargs = tasks[0]["solver_kwargs"]
     dims = check_space(space, allowed_keys(model))
     arrays = load_data(data, dtype)
