@@ -50,10 +50,12 @@ def test_chunk_bounds_cover_the_range_in_order(n, parts):
 def test_run_chunks_uses_several_threads_and_keeps_chunk_order(thread_count):
     thread_count(2)
     names = set()
+    both_in = threading.Barrier(2, timeout=30)   # the first two chunks wait for each other
 
     def fn(a, b):
         names.add(threading.current_thread().name)
-        threading.Event().wait(0.01)  # long enough for the helper thread to take a chunk
+        if a < 4:   # chunks (0, 2) and (2, 4)
+            both_in.wait()
         return (a, b)
 
     result = threads.run_chunks(fn, 8, work=1 << 20)

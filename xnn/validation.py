@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import backend
-from .kernels.geometry import conv_output_hw, pool_output_hw
 
 __all__ = [
     "shape_of",
@@ -31,7 +30,9 @@ __all__ = [
     "check_labels",
     "check_indices",
     "require_keys",
+    "conv_output_hw",
     "conv_output_size",
+    "pool_output_hw",
     "pool_output_size",
 ]
 
@@ -210,6 +211,17 @@ def check_labels(fn: str, y: Any, num_samples: int, num_classes: int) -> None:
     if lo < 0 or hi >= num_classes:
         raise ValueError(f"{fn}: labels must lie in [0, {num_classes}) for {num_classes} classes, "
                          f"got min {lo}, max {hi}")
+
+
+def conv_output_hw(H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tuple[int, int]:
+    """Output height and width of a convolution, floor semantics (like PyTorch):
+    ``Ho = 1 + (H + 2*pad - HH) // stride``, likewise ``Wo``."""
+    return 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+
+
+def pool_output_hw(H: int, W: int, pool_height: int, pool_width: int, stride: int) -> tuple[int, int]:
+    """Output height and width of an unpadded max-pool: ``Ho = 1 + (H - pool_height) // stride``."""
+    return conv_output_hw(H, W, pool_height, pool_width, stride, 0)
 
 
 def conv_output_size(fn: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...],

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..kernels.geometry import conv_output_hw
+from ..validation import conv_output_hw
 
 __all__ = ["Case", "Prepared", "CASE_NAMES", "DEFAULT_CASES", "make_cases", "host_inputs", "prepare_xnn", "conv_flops",
            "conv_forward_memory", "im2col_bytes"]

@@ -105,8 +105,6 @@ def _cold_rows(case: Case, dtype: str, device: str, paths: Sequence[str], warmup
     found = {p: cold_times(case, dtype, p, repeat) for p in ("fast", "torch") if p in paths}
     ms = {p: (found[p]["cold_ms"] if found.get(p) else None) for p in PATHS}
     extra = {"warm_ms": {p: (found[p]["warm_ms"] if found.get(p) else None) for p in PATHS}}
-    if ms["fast"] is None:
-        raise RuntimeError("bench cold: the xnn subprocess failed")
     extra["cold_over_warm"] = ms["fast"] / extra["warm_ms"]["fast"]
     return [base_row(case, "first call", dtype, device, ms, extra=extra, repeat=repeat, warmup=0)]
 
