@@ -31,7 +31,6 @@ from .cases import (
     host_inputs,
     im2col_bytes,
     make_cases,
-    prepare_xnn,
 )
 from .report import (
     busy_warning,
@@ -52,6 +51,7 @@ from .torch_side import (
     torch_sync,
 )
 from .user_cases import busy_core, cold_times
+from .xnn_side import prepare_xnn
 
 __all__ = ["PATHS", "add_arguments", "main_bench", "run_bench", "write_json"]
 
