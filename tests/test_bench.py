@@ -17,6 +17,7 @@ from xnn import bench
 from xnn.bench import cases as bench_cases
 from xnn.bench import report as bench_report
 from xnn.bench import timing as bench_timing
+from xnn.bench import xnn_side
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -244,7 +245,7 @@ def test_epoch_visits_every_image_once(monkeypatch):
     real = ThreeLayerConvNet.loss
     monkeypatch.setattr(ThreeLayerConvNet, "loss", lambda self, X, y=None: seen.append(X.shape[0]) or real(self, X, y))
     case = bench_cases.make_cases(quick=True, names=("epoch256",))[0]
-    bench_cases.prepare_xnn(case, bench_cases.host_inputs(case, "float64"), "cpu", "float64").ops["epoch"]()
+    xnn_side.prepare_xnn(case, bench_cases.host_inputs(case, "float64"), "cpu", "float64").ops["epoch"]()
     assert seen == [6, 4]
 
 

@@ -75,3 +75,13 @@ def test_resume_of_a_directory_without_a_sweep_says_so(tmp_path, capsys):
 def test_nothing_to_sweep_is_an_error(tmp_path, capsys):
     assert main(["sweep", "--model", "fc", "--out", str(tmp_path / "s")]) == 2
     assert "nothing to sweep; give at least one of --lr, --reg, --hidden" in capsys.readouterr().err
+
+
+def test_a_hidden_size_range_without_a_scale_is_an_int_range():
+    import argparse
+
+    from xnn.cli.sweep import space_from_args
+    args = argparse.Namespace(lr=None, reg=None, hidden="50:200", model="twolayer")
+    assert space_from_args(args) == {"hidden_dim": ("int", 50.0, 200.0)}
+    args.hidden = "64:256:log"   # an explicit scale is kept (and then refused by the sweep)
+    assert space_from_args(args) == {"hidden_dim": ("log", 64.0, 256.0)}

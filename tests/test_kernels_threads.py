@@ -50,10 +50,12 @@ def test_chunk_bounds_cover_the_range_in_order(n, parts):
 def test_run_chunks_uses_several_threads_and_keeps_chunk_order(thread_count):
     thread_count(2)
     names = set()
+    both_in = threading.Barrier(2, timeout=30)   # the first two chunks wait for each other
 
     def fn(a, b):
         names.add(threading.current_thread().name)
-        threading.Event().wait(0.01)  # long enough for the helper thread to take a chunk
+        if a < 4:   # chunks (0, 2) and (2, 4)
+            both_in.wait()
         return (a, b)
 
     result = threads.run_chunks(fn, 8, work=1 << 20)
@@ -234,3 +236,56 @@ def test_adam_step_mixed_dtypes_take_the_generic_promotion():
     dw = np.full((3, 4), 0.5)
     next_w, m, v = numpy_fast.adam_step(w, dw, np.zeros_like(w), np.zeros_like(w), 1, 1e-3, 0.9, 0.999, 1e-8)
     assert next_w.dtype == np.float64 and m.dtype == np.float64
+
+
+@pytest.mark.parametrize("lr, beta1", [(np.float64(3e-3), 0.9), (1e-3, np.float64(0.9)), (np.float32(3e-3), 0.9)])
+def test_adam_step_numpy_scalar_hyperparameters_give_the_generic_result(lr, beta1):
+    # A course sweep draws lr = 10 ** np.random.uniform(...), a NumPy float64: the update must not
+    # depend on the kernel path (dtype and bits), whatever that scalar does to float32 arrays.
+    from xnn import optim
+    rs = np.random.RandomState(8)
+    w, dw, m = (rs.randn(5000).astype(np.float32) for _ in range(3))
+    v = np.abs(rs.randn(5000)).astype(np.float32)
+    fast = numpy_fast.adam_step(w, dw, m, v, 3, lr, beta1, 0.999, 1e-8)
+    ref = kernels.generic.adam_step(w, dw, m, v, 3, lr, beta1, 0.999, 1e-8)
+    for a, b in zip(fast, ref):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    config = {"learning_rate": lr, "beta1": beta1}
+    next_w, _ = optim.adam(w, dw, dict(config))
+    with kernels.use("generic"):
+        next_w_generic, _ = optim.adam(w, dw, dict(config))
+    assert next_w.dtype == next_w_generic.dtype
+    np.testing.assert_array_equal(next_w, next_w_generic)
+
+
+class _FakeBlas:
+    """A threadpoolctl library controller whose ``set_num_threads(1)`` may fail."""
+
+    def __init__(self, threads: int, refuse_one: bool = False) -> None:
+        self.threads, self.refuse_one = threads, refuse_one
+
+    def get_num_threads(self) -> int:
+        return self.threads
+
+    def set_num_threads(self, n: int) -> None:
+        if n == 1 and self.refuse_one:
+            raise RuntimeError("this BLAS cannot change its thread count")
+        self.threads = n
+
+
+def test_a_blas_that_refuses_the_limit_leaves_no_library_limited(monkeypatch):
+    limit = threads._BlasLimit()
+    first, stubborn = _FakeBlas(4), _FakeBlas(3, refuse_one=True)
+    limit._controllers = [first, stubborn]
+    monkeypatch.setattr(threads, "_blas", limit)
+    with pytest.raises(RuntimeError, match="cannot change"):
+        with threads.blas_single_threaded():
+            pass
+    assert first.threads == 4 and limit._depth == 0
+    stubborn.refuse_one = False   # the next region limits and restores both again
+    with threads.blas_single_threaded():
+        with threads.blas_single_threaded():
+            assert (first.threads, stubborn.threads) == (1, 1)
+        assert (first.threads, stubborn.threads) == (1, 1)
+    assert (first.threads, stubborn.threads) == (4, 3) and limit._depth == 0

@@ -76,6 +76,11 @@ def test_run_rejects_bad_arguments_before_starting_anything(tmp_path):
         sweep.run({"reg": [0.1]}, model="fc", trials=1, epochs=1, device="tpu")
     with pytest.raises(sweep.SweepError, match="search must be one of random, grid"):
         sweep.run({"reg": [0.1]}, model="fc", trials=1, epochs=1, search="bayes")
+    with pytest.raises(sweep.SweepError, match="workers must be an integer >= 1"):
+        sweep.run({"reg": [0.1]}, model="fc", trials=1, epochs=1, workers=0, out=tmp_path / "s")
+    with pytest.raises(sweep.SweepError, match="workers applies to the cluster the sweep starts itself"):
+        sweep.run({"reg": [0.1]}, model="fc", trials=1, epochs=1, workers=2, scheduler="tcp://localhost:1",
+                  out=tmp_path / "s")
     assert not list(tmp_path.iterdir())
 
 
@@ -161,3 +166,13 @@ def test_a_trial_runs_xnn_kernels_on_the_asked_thread_count_and_restores_it(monk
     assert run_trial(_task({"hidden_dims": [10]}), tiny, threads=threads)["status"] == "ok"
     assert seen == [inside]
     assert os.environ["XNN_NUM_THREADS"] == "3"
+
+
+@pytest.mark.parametrize("model, key", [("twolayer", "hidden_dim"), ("cnn", "num_filters"), ("fc", "batch_size")])
+def test_a_whole_number_setting_needs_an_int_range_before_anything_runs(tmp_path, model, key):
+    # a log range would hand every trial a fractional size, and every trial would fail
+    with pytest.raises(sweep.SweepError, match=rf"'{key}'.*needs the int scale.*got scale 'log'"):
+        sweep.run({key: ("log", 50, 200)}, model=model, trials=2, epochs=1, out=tmp_path / "s")
+    assert not list(tmp_path.iterdir())
+    tasks = sweep.plan_tasks({key: ("int", 50, 200)}, model=model, trials=3, epochs=1)
+    assert all(isinstance(t["config"][key], int) for t in tasks)

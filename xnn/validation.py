@@ -16,7 +16,6 @@ from typing import Any
 
 from . import backend
 from .choices import did_you_mean
-from .kernels.geometry import conv_output_hw, pool_output_hw
 
 __all__ = [
     "shape_of",
@@ -32,8 +31,10 @@ __all__ = [
     "check_labels",
     "check_indices",
     "require_keys",
+    "conv_output_hw",
     "conv_output_size",
     "nchw_hint",
+    "pool_output_hw",
     "pool_output_size",
 ]
 
@@ -222,6 +223,17 @@ def nchw_hint(x_shape: tuple[int, ...], channels: int, name: str = "x") -> str:
         return (f"; {name} looks like NHWC images (N, H, W, C) with its {channels} channels last, but xnn takes "
                 f"NCHW (N, C, H, W): pass {name}.transpose(0, 3, 1, 2)")
     return ""
+
+
+def conv_output_hw(H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tuple[int, int]:
+    """Output height and width of a convolution, floor semantics (like PyTorch):
+    ``Ho = 1 + (H + 2*pad - HH) // stride``, likewise ``Wo``."""
+    return 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+
+
+def pool_output_hw(H: int, W: int, pool_height: int, pool_width: int, stride: int) -> tuple[int, int]:
+    """Output height and width of an unpadded max-pool: ``Ho = 1 + (H - pool_height) // stride``."""
+    return conv_output_hw(H, W, pool_height, pool_width, stride, 0)
 
 
 def conv_output_size(fn: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...],

@@ -21,7 +21,7 @@ __all__ = ["job_inputs", "prepare_torch_job", "prepare_xnn_job"]
 
 
 def _cli_settings(dtype: str, quick: bool) -> dict[str, Any]:
-    from ..cli.train import DEFAULTS
+    from ..training.runs import DEFAULTS
     defaults = DEFAULTS["cnn"]
     kwargs = dict(defaults["model_kwargs"])
     if quick:

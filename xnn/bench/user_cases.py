@@ -65,12 +65,15 @@ def busy_core(settle_s: float = 0.5) -> Iterator[int]:
 
 def cold_times(case: Case, dtype: str, path: str, runs: int) -> dict[str, Any] | None:
     """``{"cold_ms", "warm_ms"}``: the first call of a fresh process and the median of the next
-    ``runs`` calls, for ``path`` ``"fast"`` (xnn) or ``"torch"``; None when the subprocess fails
-    (no torch)."""
+    ``runs`` calls, for ``path`` ``"fast"`` (xnn) or ``"torch"``. None when the torch subprocess
+    fails (no torch); a failing xnn subprocess raises ``RuntimeError`` with its stderr's tail."""
     sh = case.shapes
     arg = json.dumps([sh["x"], sh["w"], sh["stride"], sh["pad"], dtype, path, runs])
     proc = subprocess.run([sys.executable, "-c", _COLD, arg], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
+        if path == "fast":   # xnn must run; torch may be missing
+            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+            raise RuntimeError(f"bench cold: the xnn subprocess failed (exit {proc.returncode}):\n{tail}")
         return None
     times = json.loads(proc.stdout.strip().splitlines()[-1])
     warm = sorted(times[1:])

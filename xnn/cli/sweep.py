@@ -4,8 +4,9 @@
               [--workers N | --scheduler tcp://HOST:8786] [--device gpu] [--resume DIR]
 
 A swept option takes a range ``LOW:HIGH[:SCALE]`` (scale ``log``, ``linear`` or ``int``; ``log``
-when omitted) or a comma-separated list of values. ``--hidden`` lists hidden sizes; for ``fc`` an
-``x`` joins the layers of one architecture (``100,200x100`` tries ``[100]`` and ``[200, 100]``).
+when omitted, ``int`` for ``--hidden``) or a comma-separated list of values. ``--hidden`` lists
+hidden sizes; for ``fc`` an ``x`` joins the layers of one architecture (``100,200x100`` tries
+``[100]`` and ``[200, 100]``).
 The sweep directory (default ``sweeps/<model>-<timestamp>/``) receives ``sweep.json``,
 ``results.jsonl``, ``results.csv``, ``sweep.png``, ``best/`` (a run directory as ``xnn train``
 writes it) and ``cli_args.json``, from which ``--resume DIR`` repeats the same sweep and runs only
@@ -47,7 +48,8 @@ def add_parser(sub) -> None:
     p.add_argument("--lr", metavar="RANGE|LIST", help="learning rates, e.g. 1e-4:1e-2:log or 1e-3,5e-4")
     p.add_argument("--reg", metavar="RANGE|LIST", help="L2 regularization, e.g. 1e-5:1e-1:log")
     p.add_argument("--hidden", metavar="LIST", help="hidden sizes to try, e.g. 100,200 (fc: 100,200x100 for "
-                                                    "[100] and [200, 100]); twolayer/cnn also take 50:200:int")
+                                                    "[100] and [200, 100]); twolayer/cnn also take a range, "
+                                                    "50:200 (int scale)")
     p.add_argument("--update-rule", help="update rule of every trial (default: xnn train's, adam)")
     p.add_argument("--batch-size", type=_positive_int, help="minibatch size of every trial")
     p.add_argument("--search", choices=("random", "grid"), default="random", help="random (default) or grid")
@@ -83,8 +85,8 @@ def _values(text: str, option: str, kind: type) -> Any:
 
 def _hidden(text: str, model: str) -> Any:
     from ..sweep import SweepError
-    if model != "fc":
-        return _values(text, "--hidden", int)
+    if model != "fc":  # hidden sizes are whole numbers: a range without a scale is an int range
+        return _values(f"{text}:int" if text.count(":") == 1 else text, "--hidden", int)
     try:
         return [[int(h) for h in arch.split("x")] for arch in text.split(",") if arch.strip()]
     except ValueError:

@@ -23,7 +23,8 @@ from collections.abc import Callable
 from array_api_compat import device as _device
 
 from .. import backend
-from .geometry import conv_output_hw, pool_output_hw, window_slices, zero_pad
+from ..validation import conv_output_hw, pool_output_hw
+from .geometry import window_slices, zero_pad
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
        "relu_backward", "matmul", "embedding_backward", "adam_step")

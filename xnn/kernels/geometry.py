@@ -1,8 +1,9 @@
-"""Geometry shared by every convolution and pooling implementation: output sizes, zero padding
-and the strided slices that pick one offset of every window.
+"""Geometry shared by every convolution and pooling kernel: zero padding and the strided slices
+that pick one offset of every window (the output sizes are :func:`xnn.validation.conv_output_hw`
+and :func:`xnn.validation.pool_output_hw`).
 
-Pure helpers with no checks (the layers validate their arguments first, see
-:func:`xnn.validation.conv_output_size`); they work on any Array API namespace.
+Pure helpers with no checks (the layers validate their arguments first); they work on any Array
+API namespace.
 """
 
 from __future__ import annotations
@@ -11,18 +12,7 @@ from typing import Any
 
 from array_api_compat import device as _device
 
-__all__ = ["conv_output_hw", "pool_output_hw", "window_slices", "zero_pad"]
-
-
-def conv_output_hw(H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tuple[int, int]:
-    """Output height and width of a convolution, floor semantics (like PyTorch):
-    ``Ho = 1 + (H + 2*pad - HH) // stride``, likewise ``Wo``."""
-    return 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-
-
-def pool_output_hw(H: int, W: int, pool_height: int, pool_width: int, stride: int) -> tuple[int, int]:
-    """Output height and width of an unpadded max-pool: ``Ho = 1 + (H - pool_height) // stride``."""
-    return conv_output_hw(H, W, pool_height, pool_width, stride, 0)
+__all__ = ["window_slices", "zero_pad"]
 
 
 def window_slices(i: int, j: int, n_rows: int, n_cols: int, stride: int) -> tuple[slice, slice]:

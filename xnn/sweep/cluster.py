@@ -23,6 +23,7 @@ from .space import SweepError
 __all__ = [
     "BLAS_ENV",
     "DEVICES",
+    "check_placement",
     "dashboard_line",
     "gpu_cluster",
     "local_cluster",
@@ -68,6 +69,14 @@ def _check_workers(workers: Any) -> int | None:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SweepError(f"sweep: workers must be an integer >= 1 or None (one per CPU/GPU), got {workers!r}")
     return workers
+
+
+def check_placement(scheduler: str | None, workers: Any) -> None:
+    """:class:`SweepError` for a bad ``workers`` count or ``workers`` given with a ``scheduler`` address."""
+    _check_workers(workers)
+    if scheduler is not None and workers is not None:
+        raise SweepError("sweep: workers applies to the cluster the sweep starts itself; with a scheduler "
+                         "address the workers are the ones started with `dask worker`")
 
 
 def local_cluster(workers: int | None = None) -> Any:
@@ -122,9 +131,7 @@ def open_client(scheduler: str | None, workers: int | None, device: str) -> Iter
         from distributed import Client
     except ImportError as err:
         raise ImportError("xnn.sweep runs on dask.distributed: pip install 'xnn[distributed]'") from err
-    if scheduler is not None and workers is not None:
-        raise SweepError("sweep: workers applies to the cluster the sweep starts itself; with a scheduler "
-                         "address the workers are the ones started with `dask worker`")
+    check_placement(scheduler, workers)
     cluster = None if scheduler is not None else gpu_cluster(workers) if device == "gpu" else local_cluster(workers)
     try:
         client = Client(scheduler if cluster is None else cluster, timeout="30s")

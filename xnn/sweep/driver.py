@@ -19,7 +19,7 @@ from .best import write_best_run
 from .plot import plot_sweep
 from .progress import Progress
 from .space import Choice, SweepError, check_space, trial_plan
-from .trial import allowed_keys, check_model, check_solver_kwargs, run_trial
+from .trial import allowed_keys, check_integer_ranges, check_model, check_solver_kwargs, run_trial
 
 __all__ = ["load_data", "plan_tasks", "run"]
 
@@ -123,6 +123,7 @@ def plan_tasks(space: Mapping[str, Any], *, model: str, trials: int, epochs: int
     """
     check_model(model)
     dims = check_space(space, allowed_keys(model))
+    check_integer_ranges(dims)
     solver_kwargs = check_solver_kwargs(solver_kwargs)
     _check_run_args(epochs, device, dtype)
     common = {"model": model, "epochs": int(epochs), "dtype": dtype, "device": device, "solver_kwargs": solver_kwargs}
@@ -151,6 +152,7 @@ def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] =
     """
     tasks = plan_tasks(space, model=model, trials=trials, epochs=epochs, search=search, seed=seed, device=device,
                        dtype=dtype, **solver_kwargs)
+    cluster.check_placement(scheduler, workers)
     solver_kwargs = tasks[0]["solver_kwargs"]
     dims = check_space(space, allowed_keys(model))
     arrays = load_data(data, dtype)

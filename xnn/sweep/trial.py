@@ -29,8 +29,8 @@ from ..solver import Solver
 from ..training.runs import DEFAULTS, build_model
 from .space import SweepError
 
-__all__ = ["MODEL_KEYS", "OPTIM_KEYS", "SOLVER_KEYS", "allowed_keys", "check_model", "check_solver_kwargs",
-           "run_trial", "trial_settings"]
+__all__ = ["INTEGER_KEYS", "MODEL_KEYS", "OPTIM_KEYS", "SOLVER_KEYS", "allowed_keys", "check_integer_ranges",
+           "check_model", "check_solver_kwargs", "run_trial", "trial_settings"]
 
 logger = logging.getLogger("xnn.sweep")
 
@@ -41,6 +41,8 @@ MODEL_KEYS: dict[str, tuple[str, ...]] = {
     "twolayer": ("hidden_dim", "reg", "weight_scale"),
     "cnn": ("num_filters", "filter_size", "hidden_dim", "reg", "weight_scale"),
 }
+#: Settings that only take whole numbers: a range of them must use the ``int`` scale.
+INTEGER_KEYS = ("batch_size", "hidden_dim", "num_filters", "filter_size")
 # Solver arguments a sweep may fix for all its trials; it sets num_epochs, device, verbose, progress itself.
 _SOLVER_ARGS = ("update_rule", "optim_config", "lr_decay", "batch_size", "num_train_samples", "num_val_samples",
                 "on_nonfinite")
@@ -61,6 +63,15 @@ def check_model(model: Any) -> str:
 def allowed_keys(model: str) -> tuple[str, ...]:
     """Every setting name a space may sweep for ``model``."""
     return OPTIM_KEYS + SOLVER_KEYS + MODEL_KEYS[check_model(model)]
+
+
+def check_integer_ranges(dims: Mapping[str, Any]) -> None:
+    """:class:`SweepError` for a ``log``/``linear`` range of a whole-number setting (every trial would fail)."""
+    for key in INTEGER_KEYS:
+        scale = getattr(dims.get(key), "scale", "int")
+        if scale != "int":
+            raise SweepError(f"sweep space {key!r}: {key} takes whole numbers, so its range needs the int scale "
+                             f"(e.g. ('int', 50, 200) or 50:200:int), got scale {scale!r}")
 
 
 def check_solver_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:

@@ -85,6 +85,7 @@ class BufferPool:
             self._buffers.clear()
 
 
-# Every large array the fast kernels allocate, outputs included. Up to 2 buffers for each of
+# The conv and max-pool kernels' large arrays (im2col columns, outputs, input gradients; the
+# chunks' temporaries are per-thread scratch instead, see threads.scratch). Up to 2 buffers for each of
 # 16 (shape, dtype) pairs, 1 GiB in all, stay allocated; ``buffer_pool.clear()`` lets them go.
 buffer_pool = BufferPool()

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..geometry import conv_output_hw, window_slices, zero_pad
+from ...validation import conv_output_hw
+from ..geometry import window_slices, zero_pad
 from .buffers import buffer_pool
 from .threads import num_threads, run_chunks, scratch
 

@@ -13,10 +13,10 @@
 * ``col2im`` is left to the generic kernel: its adds are bound by reading the column matrix.
 
 Every kernel that splits its batch runs the chunks on xnn's worker threads (:mod:`.threads`,
-``XNN_NUM_THREADS``) with BLAS limited to one thread inside; arrays of 1 MiB or more come from
-:data:`.buffers.buffer_pool`, which hands a buffer out again once nothing references it (fresh
-large arrays are page-faulted on every call). ``benchmarks/README.md`` records what each choice
-measured and the variants that were dropped.
+``XNN_NUM_THREADS``) with BLAS limited to one thread inside; the conv and max-pool kernels take
+their arrays of 1 MiB or more from :data:`.buffers.buffer_pool`, which hands a buffer out again
+once nothing references it (fresh large arrays are page-faulted on every call).
+``benchmarks/README.md`` records what each choice measured and the variants that were dropped.
 """
 
 from __future__ import annotations

@@ -21,10 +21,15 @@ _CHUNK_ELEMENTS = 1 << 15
 
 def adam_step(w: np.ndarray, dw: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float, beta1: float,
               beta2: float, eps: float, *, xp=None):
-    """``(next_w, m, v)`` of one Adam update (see :func:`xnn.kernels.generic.adam_step`), new arrays."""
+    """``(next_w, m, v)`` of one Adam update (see :func:`xnn.kernels.generic.adam_step`), new arrays.
+
+    Arrays of one float dtype and hyperparameters that keep it (Python floats; a NumPy float64
+    scalar such as ``10 ** np.random.uniform(-4, -2)`` promotes float32 arrays to float64) take
+    the chunked path; anything else goes to the generic formula, whose promotion then applies.
+    """
     dtype = w.dtype
     if not (dw.dtype == m.dtype == v.dtype == dtype and dtype.kind == "f" and w.shape == dw.shape == m.shape
-            == v.shape):
+            == v.shape) or np.result_type(dtype, lr, beta1, beta2, eps) != dtype:
         return generic.adam_step(w, dw, m, v, t, lr, beta1, beta2, eps)
     flat = [np.ascontiguousarray(a).reshape(-1) for a in (w, dw, m, v)]
     outs = [np.empty(w.size, dtype) for _ in range(3)]

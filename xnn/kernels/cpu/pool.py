@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...validation import pool_output_hw
 from .. import generic
-from ..geometry import pool_output_hw, window_slices
+from ..geometry import window_slices
 from .buffers import buffer_pool
 from .threads import run_chunks
 

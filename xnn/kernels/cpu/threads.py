@@ -126,22 +126,42 @@ class _BlasLimit:
         return self._controllers
 
     def enter(self) -> None:
+        """Limit every BLAS to one thread (outermost call only). If a library refuses, the ones
+        already limited are restored and the error propagates, leaving no region open."""
         with self._lock:
+            if self._depth == 0:
+                saved: list[tuple[Any, int]] = []
+                try:
+                    for c in self._find():
+                        n = c.get_num_threads()
+                        if n != 1:
+                            c.set_num_threads(1)
+                        saved.append((c, n))
+                except BaseException:
+                    self._restore(saved)
+                    raise
+                self._saved = saved
             self._depth += 1
-            if self._depth == 1:
-                self._saved = [(c, c.get_num_threads()) for c in self._find()]
-                for c, n in self._saved:
-                    if n != 1:
-                        c.set_num_threads(1)
 
     def exit(self) -> None:
         with self._lock:
             self._depth -= 1
             if self._depth == 0:
-                for c, n in self._saved:
-                    if n != 1:
-                        c.set_num_threads(n)
-                self._saved = []
+                saved, self._saved = self._saved, []
+                self._restore(saved)
+
+    @staticmethod
+    def _restore(saved: list[tuple[Any, int]]) -> None:
+        """Give every library its saved thread count back (all of them, even if one fails)."""
+        failure: BaseException | None = None
+        for c, n in saved:
+            if n != 1:
+                try:
+                    c.set_num_threads(n)
+                except Exception as exc:  # pragma: no cover - a BLAS that refuses its own count back
+                    failure = failure or exc
+        if failure is not None:  # pragma: no cover
+            raise failure
 
 
 _blas = _BlasLimit()
