@@ -16,7 +16,7 @@ PACKAGE = Path(xnn.__file__).parent
 # Rank of each top-level module or subpackage of xnn; a module may import ranks <= its own.
 RANKS = {
     "backend": 0, "npz": 0, "choices": 0, "progress": 0,
-    "validation": 1, "data": 1, "vis": 1, "gradient_check": 1, "images": 1,
+    "validation": 1, "data": 1, "vis": 1, "gradient_check": 1,
     "kernels": 2,
     "layers": 3, "optim": 3,
     "models": 4,

@@ -10,7 +10,7 @@ import pytest
 import xnn
 from xnn import cli
 from xnn.data import load_sample
-from xnn.images import load_images, read_image, resize
+from xnn.data.images import load_images, read_image, resize
 from xnn.training import runs
 from xnn.training.evaluate import confusion_matrix, evaluate
 

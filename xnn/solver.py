@@ -16,8 +16,8 @@ consumption (one ``np.random.choice(N_train, batch_size)`` per step, one
 
 xnn adds ``device``, ``progress``, ``on_nonfinite``, callable update rules, ``.npz`` checkpoints
 with an exact :meth:`Solver.resume`, a Ctrl-C checkpoint, argument checks with "did you mean",
-a divergence warning and Berkeley CS182's :meth:`Solver.record_histories_as_npz` (every argument
-is described in :meth:`Solver.__init__`).
+and a divergence warning (every argument is described in :meth:`Solver.__init__`). The course
+flavors' extras (Berkeley's ``record_histories_as_npz``, ...) live in :mod:`xnn.compat.solvers`.
 
 Histories hold Python floats. Subclasses with another data layout (the captioning solver)
 override the hooks ``defaults``, ``_read_data``, ``_check_data``, ``_num_train``, ``_minibatch``,
@@ -311,11 +311,6 @@ class Solver:
         checkpoint.restore_solver(self, path, restore_rng=restore_rng)
         logger.info("Solver: resumed from %s (epoch %d, iteration %d)", os.fspath(path), self.epoch,
                     self.iteration + 1)
-
-    def record_histories_as_npz(self, filename: str) -> None:
-        """Save ``train_losses``, ``train_accs``, ``val_accs`` with ``np.savez`` (Berkeley CS182)."""
-        np.savez(filename, train_losses=np.asarray(self.loss_history), train_accs=np.asarray(self.train_acc_history),
-                 val_accs=np.asarray(self.val_acc_history))
 
 
 Solver.defaults = keyword_defaults(Solver.__init__)

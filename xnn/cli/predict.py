@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print ``<image>: <class> <p>%, ...`` per image (noting any resize)."""
-    from ..images import read_image, resize
+    from ..data.images import read_image, resize
     from ..training.runs import load_run
     loaded = load_run(args.run_dir, device=args.device)
     C, H, W = loaded.config.get("input_shape", (3, 32, 32))

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ..captioning_solver import CaptioningSolver
 from ..solver import Solver
 from . import ece147_optim
@@ -63,3 +65,8 @@ class CS182Solver(Solver):
         if self.log_acc_iteration:
             self.log_acc_iteration_history.append(self.iteration)
         super()._check_and_record(*args, **kwargs)
+
+    def record_histories_as_npz(self, filename: str) -> None:
+        """Save ``train_losses``, ``train_accs``, ``val_accs`` (float64 vectors) with ``np.savez``."""
+        np.savez(filename, train_losses=np.asarray(self.loss_history), train_accs=np.asarray(self.train_acc_history),
+                 val_accs=np.asarray(self.val_acc_history))

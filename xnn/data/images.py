@@ -30,7 +30,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     try:
         img = np.asarray(mpimg.imread(name))
     except (OSError, ValueError, SyntaxError) as err:  # Pillow's UnidentifiedImageError is an OSError
-        from .npz import describe_file
+        from ..npz import describe_file
         raise ValueError(f"{name!r} is not an image matplotlib can read (it is {describe_file(name)})") from err
     if img.dtype.kind == "f":  # PNG: floats in [0, 1] (float32 k/255 for an 8-bit file)
         img = img.astype(np.float64) * 255.0
