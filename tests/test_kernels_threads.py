@@ -142,15 +142,15 @@ def test_runs_repeat_bit_for_bit_at_a_thread_count(thread_count, dtype, count):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_thread_counts_agree_to_rounding(thread_count, dtype):
+def test_conv_forward_and_backward_are_bit_identical_across_thread_counts(thread_count, dtype):
+    """Chunks write their own images; the backward's dw sums chunks that depend only on the sizes."""
     results = {}
     for count in (1, 2, 3):
         thread_count(count)
         results[count] = _conv_pass(*_conv_inputs(dtype))
-    tol = 1e-5 if dtype == np.float32 else 1e-12
     for count in (2, 3):
         for a, b in zip(results[count], results[1]):
-            assert np.max(np.abs(a - b)) <= tol * max(1.0, np.max(np.abs(b)))
+            np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -166,24 +166,21 @@ def test_disjoint_chunk_ops_are_bit_identical_across_thread_counts(thread_count,
             np.testing.assert_array_equal(a, b)
 
 
-def test_the_training_step_is_deterministic_per_thread_count_and_close_across(thread_count):
+def test_the_training_step_is_bit_identical_at_any_thread_count(thread_count):
     def step():
         np.random.seed(0)
-        model = ThreeLayerConvNet(num_filters=8, filter_size=5, hidden_dim=20, dtype=np.float64)
-        X = np.random.randn(16, 3, 32, 32)
+        model = ThreeLayerConvNet(num_filters=8, filter_size=5, hidden_dim=20, dtype=np.float32)
+        X = np.random.randn(16, 3, 32, 32).astype(np.float32)
         y = np.random.randint(10, size=16)
         return model.loss(X, y)
     losses, grads = {}, {}
-    for count in (1, 2):
+    for count in (1, 2, 3):
         thread_count(count)
         losses[count], grads[count] = step()
-        loss_again, grads_again = step()
-        assert loss_again == losses[count]
-        for k in grads[count]:
-            np.testing.assert_array_equal(grads_again[k], grads[count][k])
-    assert abs(losses[1] - losses[2]) < 1e-12
-    for k in grads[1]:
-        np.testing.assert_allclose(grads[2][k], grads[1][k], rtol=1e-9, atol=1e-12)
+    for count in (2, 3):
+        assert losses[count] == losses[1]
+        for k in grads[1]:
+            np.testing.assert_array_equal(grads[count][k], grads[1][k])
 
 
 def test_layers_agree_with_the_generic_path_under_threads(thread_count):
@@ -198,19 +195,6 @@ def test_layers_agree_with_the_generic_path_under_threads(thread_count):
     np.testing.assert_allclose(out, out_g, rtol=1e-12, atol=1e-12)
     for a, g in zip(grads, grads_g):
         np.testing.assert_allclose(a, g, rtol=1e-10, atol=1e-12)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_conv_output_and_input_gradient_are_bit_identical_across_thread_counts(thread_count, dtype):
-    """Each chunk writes its own images of out and dx; only dw sums partial products across chunks."""
-    results = {}
-    for count in (1, 2, 3):
-        thread_count(count)
-        out, dx, _, db = _conv_pass(*_conv_inputs(dtype, N=10))
-        results[count] = (out, dx, db)
-    for count in (2, 3):
-        for a, b in zip(results[count], results[1]):
-            np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -12,7 +12,8 @@ windows into a per-thread scratch matrix and multiplies it right away, while it 
 
 So the full ``(K, N*P)`` column matrix (49x the input for a 7x7 filter) is never materialised:
 the forward keeps only the padded input for its backward. The partial ``dw`` of the chunks are
-summed in chunk order (deterministic at a given thread count).
+summed in chunk order over chunks that depend only on the sizes, so every output is the same bits
+at any thread count.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ __all__ = ["conv_backward", "conv_forward", "im2col"]
 # the products, large enough that the GEMMs stay efficient. The backward's chunks are larger: each
 # pays a Python loop over the HH*WW kernel offsets in col2im (conv B, 50 images: 4 chunks of 8 MB
 # ran 12.7 ms float32 / 25 ms float64, 15 chunks of 2 MB 15.9 / 34 ms, on the 2-core Xeon). With
-# one thread (XNN_NUM_THREADS=1, BLAS left to its own threads) every chunk is larger still, so BLAS
-# gets GEMMs worth splitting.
+# one thread (XNN_NUM_THREADS=1, BLAS left to its own threads) the forward's chunks are larger
+# still, so BLAS gets GEMMs worth splitting.
 FORWARD_CHUNK_BYTES = 2 << 20
 BACKWARD_CHUNK_BYTES = 8 << 20
 SERIAL_CHUNK_BYTES = 16 << 20
+# Enough backward chunks for two threads taking two chunks each.
+MIN_BACKWARD_CHUNKS = 4
 
 
 def _window_view(xpad: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
@@ -59,13 +62,27 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, *, xp=None) -
     return cols.reshape(N, C * HH * WW, Ho * Wo)
 
 
-def _parts(N: int, K: int, P: int, itemsize: int, budget: int) -> int:
-    """Chunks for a batch: about ``budget`` bytes of columns each and at least two per thread (one
-    thread: :data:`SERIAL_CHUNK_BYTES` each)."""
+def _by_size(N: int, K: int, P: int, itemsize: int, budget: int) -> int:
+    """Chunks of about ``budget`` bytes of columns each."""
+    return -(-N // max(1, budget // max(1, K * P * itemsize)))
+
+
+def _forward_parts(N: int, K: int, P: int, itemsize: int) -> int:
+    """Forward chunks: :data:`FORWARD_CHUNK_BYTES` each and at least two per thread (one thread:
+    :data:`SERIAL_CHUNK_BYTES`). Each chunk writes only its own images, so the split does not change
+    the result."""
     threads = num_threads()
-    budget = budget if threads > 1 else SERIAL_CHUNK_BYTES
-    by_size = -(-N // max(1, budget // max(1, K * P * itemsize)))
-    return min(N, max(by_size, 2 * threads if threads > 1 else 1))
+    if threads == 1:
+        return min(N, _by_size(N, K, P, itemsize, SERIAL_CHUNK_BYTES))
+    return min(N, max(_by_size(N, K, P, itemsize, FORWARD_CHUNK_BYTES), 2 * threads))
+
+
+def _backward_parts(N: int, K: int, P: int, itemsize: int) -> int:
+    """Backward chunks: :data:`BACKWARD_CHUNK_BYTES` each, at least :data:`MIN_BACKWARD_CHUNKS`.
+
+    The partial ``dw`` of the chunks are summed, so the split must not depend on the thread count:
+    the same chunks at any count give the same bits on every machine."""
+    return min(N, max(_by_size(N, K, P, itemsize, BACKWARD_CHUNK_BYTES), MIN_BACKWARD_CHUNKS))
 
 
 def _columns(xpad: np.ndarray, n0: int, n1: int, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
@@ -96,7 +113,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: 
                          out=scratch("prod", (F, n * P), x.dtype))
         np.add(prod.reshape(F, n, P).transpose(1, 0, 2), bias, out=out[n0:n1].reshape(n, F, P))
 
-    run_chunks(chunk, N, work=(K + F) * N * P, parts=_parts(N, K, P, x.itemsize, FORWARD_CHUNK_BYTES))
+    run_chunks(chunk, N, work=(K + F) * N * P, parts=_forward_parts(N, K, P, x.itemsize))
     return out, xpad
 
 
@@ -140,8 +157,7 @@ def conv_backward(dout: np.ndarray, xpad: np.ndarray, x_shape: tuple[int, int, i
             np.copyto(dx[n0:n1], dxpad[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
         return dw_part
 
-    parts = run_chunks(chunk, N, work=(2 * K + F) * N * P,
-                       parts=_parts(N, K, P, dout.itemsize, BACKWARD_CHUNK_BYTES))
+    parts = run_chunks(chunk, N, work=(2 * K + F) * N * P, parts=_backward_parts(N, K, P, dout.itemsize))
     dw_kf = parts[0]
     for part in parts[1:]:
         dw_kf = dw_kf + part

@@ -10,10 +10,11 @@ While chunks run, BLAS (OpenBLAS, MKL, ... found through threadpoolctl) is limit
 each chunk's GEMM runs on its own core, and BLAS never starts worker threads of its own that
 would spin on the cores xnn's threads need. The previous limit is restored afterwards.
 
-Determinism: the chunk boundaries depend only on the sizes and the thread count, and every result
-that combines chunks (a sum of partial weight gradients) is combined in chunk order, so a run
-repeats bit for bit at a given thread count. Ops whose chunks write disjoint outputs give the same
-bits at any thread count.
+Determinism: chunks write disjoint parts of the outputs, and a sum over chunks (the conv weight
+gradient) uses chunk boundaries that depend only on the sizes and is added in chunk order. So the
+results are the same bits at any thread count (and run to run), as long as BLAS computes each
+output element of a product the same way whatever the product's width (OpenBLAS does; the tests
+check it at 1, 2 and 3 threads).
 
 ``XNN_NUM_THREADS`` sets the thread count (default: the CPUs this process may run on,
 ``os.sched_getaffinity``); ``XNN_NUM_THREADS=1`` runs everything inline and leaves BLAS alone.
