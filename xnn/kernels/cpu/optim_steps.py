@@ -15,8 +15,11 @@ from .threads import run_chunks, scratch
 
 __all__ = ["adam_step"]
 
-# Elements per chunk: a few arrays of this many float64 stay in a core's L2.
-_CHUNK_ELEMENTS = 1 << 15
+# Elements per chunk: the chunk's slices of the seven arrays stay in a core's L2, and each of the
+# dozen NumPy calls per chunk is long enough that two threads do not wait on each other for the
+# GIL between calls (819200 float32 elements on the 2-core Xeon: 1.98 ms in 128k-element chunks on
+# two threads, 3.47 ms in 32k chunks, 2.56 ms on one thread).
+_CHUNK_ELEMENTS = 1 << 17
 
 
 def adam_step(w: np.ndarray, dw: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float, beta1: float,
