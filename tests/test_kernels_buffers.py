@@ -42,23 +42,24 @@ def test_dtype_and_shape_are_part_of_the_key():
     del a
 
 
-def test_conv_forward_keeps_cached_columns_intact_across_calls():
+def test_conv_forward_keeps_held_outputs_intact_across_calls():
+    """The conv output comes from the pool: a held output is never reused, a dropped one is."""
     rng = np.random.RandomState(0)
     x1, x2 = rng.randn(2, 2, 2, 6, 6)
     w, b = rng.randn(3, 2, 3, 3), rng.randn(3)
     old = buffer_pool.min_bytes
-    buffer_pool.min_bytes = 1          # pool even these tiny columns
+    buffer_pool.min_bytes = 1          # pool even these tiny outputs
     buffer_pool.clear()
     try:
-        _, cols1 = numpy_fast.conv_forward(x1, w, b, 1, 1)
-        snapshot = cols1.copy()
-        _, cols2 = numpy_fast.conv_forward(x2, w, b, 1, 1)
-        np.testing.assert_array_equal(cols1, snapshot)      # the held columns were not reused
-        address = cols1.__array_interface__["data"][0]
-        del cols1, snapshot
-        _, cols3 = numpy_fast.conv_forward(x1, w, b, 1, 1)
-        assert cols3.__array_interface__["data"][0] == address   # freed columns reused
-        np.testing.assert_array_equal(cols3, numpy_fast.conv_forward(x1, w, b, 1, 1)[1])
+        out1, state1 = numpy_fast.conv_forward(x1, w, b, 1, 1)
+        snapshot, state_snapshot = out1.copy(), state1.copy()
+        numpy_fast.conv_forward(x2, w, b, 1, 1)
+        np.testing.assert_array_equal(out1, snapshot)              # the held output was not reused
+        np.testing.assert_array_equal(state1, state_snapshot)      # nor the backward's state
+        address = out1.__array_interface__["data"][0]
+        del out1, snapshot
+        out3, _ = numpy_fast.conv_forward(x1, w, b, 1, 1)
+        assert out3.__array_interface__["data"][0] == address   # the dropped output is reused
     finally:
         buffer_pool.min_bytes = old
         buffer_pool.clear()

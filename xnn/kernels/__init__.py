@@ -51,6 +51,10 @@ the namespace the caller already resolved; ``None`` means "look it up"):
     promotion. A kernel op so that the NumPy path can run it on xnn's worker threads with BLAS on
     one thread each, like every other product of a training step.
 
+The composite ops ``conv_pool_forward`` / ``conv_pool_backward`` (:mod:`~xnn.kernels.fused`):
+a convolution followed by max-pooling, fused by an implementation that lists them, composed of
+the ops above everywhere else.
+
 Implementations (each lists the ops it provides in ``OPS``; every other op falls back to
 :mod:`~xnn.kernels.generic`):
 
@@ -78,9 +82,10 @@ from typing import Any
 
 from .. import backend
 
-__all__ = ["CHOICES", "OPS", "ConvColumns", "col2im", "conv_backward", "conv_forward", "current",
-           "adam_step", "embedding_backward", "im2col", "implementation", "kernel_path", "matmul", "maxpool_backward",
-           "maxpool_forward", "op_path", "preload", "relu_backward", "use"]
+__all__ = ["CHOICES", "COMPOSITE_OPS", "OPS", "ConvColumns", "adam_step", "col2im", "conv_backward",
+           "conv_forward", "conv_pool_backward", "conv_pool_forward", "current", "embedding_backward", "im2col",
+           "implementation", "kernel_path", "matmul", "maxpool_backward", "maxpool_forward", "op_path", "preload",
+           "relu_backward", "use"]
 
 OPS = ("im2col", "col2im", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward",
        "relu_backward", "matmul", "embedding_backward", "adam_step")
@@ -151,9 +156,12 @@ def _name(module: ModuleType) -> str:
 
 
 def op_path(op: str, xp) -> str:
-    """Short name of the module serving ``op`` for ``xp``: ``numpy_fast``, ``cuda`` or ``generic``."""
+    """Short name of the module serving ``op`` for ``xp``: ``numpy_fast``, ``cuda`` or ``generic``
+    (``composed`` for a composite op no module fuses)."""
+    if op in COMPOSITE_OPS:
+        return composite_path(op, xp)
     if op not in OPS:
-        raise ValueError(f"kernels.op_path: unknown op {op!r}; expected one of {', '.join(OPS)}")
+        raise ValueError(f"kernels.op_path: unknown op {op!r}; expected one of {', '.join(OPS + COMPOSITE_OPS)}")
     return _name(_provider(op, xp))
 
 
@@ -250,3 +258,7 @@ def embedding_backward(dout, idx, V: int, *, xp=None):
     """Word-embedding backward: dW ``(V, D)`` with every row of dout ``(M, D)`` added at ``idx (M,)``."""
     xp = _xp(xp, dout=dout, idx=idx)
     return _provider("embedding_backward", xp).embedding_backward(dout, idx, int(V), xp=xp)
+
+
+# The composite ops (a convolution then max-pooling) are built on the functions above.
+from .fused import COMPOSITE_OPS, composite_path, conv_pool_backward, conv_pool_forward  # noqa: E402

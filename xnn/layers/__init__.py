@@ -29,6 +29,7 @@ from .conv_fast import (
     conv_forward_strides,
 )
 from .conv_naive import conv_backward_naive, conv_forward_naive
+from .conv_pool import conv_pool_backward, conv_pool_backward_params, conv_pool_forward
 from .dropout import dropout_backward, dropout_forward
 from .losses import one_hot, softmax_loss, svm_loss
 from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
@@ -108,8 +109,10 @@ RECURRENT_NAMES = (
     "lstm_forward", "lstm_backward", "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
 )
 RNN_LAYERS_NAMES = ("affine_forward", "affine_backward", *RECURRENT_NAMES)
-#: xnn extensions that are no course name: a parameter-only conv backward, one-hot labels.
-XNN_EXTRA_NAMES = ("conv_backward_params", "one_hot")
+#: xnn extensions that are no course name: a parameter-only conv backward, a convolution fused with
+#: the max-pool after it, one-hot labels.
+XNN_EXTRA_NAMES = ("conv_backward_params", "conv_pool_forward", "conv_pool_backward", "conv_pool_backward_params",
+                   "one_hot")
 
 __all__ = [*LAYERS_NAMES, *FAST_LAYERS_NAMES, *FAST_LAYERS_EXTRA_NAMES, *LAYER_UTILS_NAMES,
            *LAYER_UTILS_EXTRA_NAMES, *RECURRENT_NAMES, *XNN_EXTRA_NAMES]

@@ -78,16 +78,15 @@ class ThreeLayerConvNet(base.ModelBase):
         pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
         # conv - pool - relu: the same values and gradients as conv - relu - pool (max and relu
         # commute; where a window's max is <= 0 both give it zero gradient), with the ReLU on the
-        # 4x smaller pooled array.
-        a, conv_cache = layers.conv_forward_fast(X, p["W1"], p["b1"], conv_param)
-        pooled, pool_cache = layers.max_pool_forward_fast(a, pool_param)
+        # 4x smaller pooled array, and the convolution and pool fused where the kernels can.
+        pooled, conv_pool_cache = layers.conv_pool_forward(X, p["W1"], p["b1"], conv_param, pool_param)
         out, relu_cache = layers.relu_forward(pooled)
         head = base.affine_relu_affine_softmax(out, y, p["W2"], p["b2"], p["W3"], p["b3"])
         if y is None:
             return head
         data_loss, dout, (dW2, db2, dW3, db3) = head
         grads: dict[str, Any] = {"W2": dW2, "b2": db2, "W3": dW3, "b3": db3}
-        # conv_relu_pool_backward without the image gradient nobody reads (saves a matmul + col2im).
-        da = layers.max_pool_backward_fast(layers.relu_backward(dout, relu_cache), pool_cache)
-        grads["W1"], grads["b1"] = layers.conv_backward_params(da, conv_cache)
+        # The image gradient nobody reads is skipped (a matmul and col2im saved).
+        grads["W1"], grads["b1"] = layers.conv_pool_backward_params(layers.relu_backward(dout, relu_cache),
+                                                                   conv_pool_cache)
         return base.add_weight_decay(self, data_loss, grads)

@@ -9,6 +9,8 @@
 * ``embedding_backward`` (:mod:`.embedding`): a stable ``argsort`` of the indices, then
   ``np.add.reduceat`` over the sorted rows, one segment per distinct index (no scatter with
   repeated indices).
+* ``conv_pool_forward``, ``conv_pool_backward`` (:mod:`.conv_pool`): a convolution and the
+  max-pool after it in one pass per batch chunk (the conv output never leaves the cache).
 * ``adam_step`` (:mod:`.optim_steps`): the whole update per cache-sized chunk of elements.
 * ``col2im`` is left to the generic kernel: its adds are bound by reading the column matrix.
 
@@ -22,13 +24,14 @@ once nothing references it (fresh large arrays are page-faulted on every call).
 from __future__ import annotations
 
 from .conv import conv_backward, conv_forward, im2col
+from .conv_pool import conv_pool_backward, conv_pool_forward
 from .elementwise import matmul, relu_backward
 from .embedding import embedding_backward
 from .optim_steps import adam_step
 from .pool import maxpool_backward, maxpool_forward
 
 OPS = ("im2col", "maxpool_forward", "maxpool_backward", "conv_forward", "conv_backward", "relu_backward",
-       "matmul", "embedding_backward", "adam_step")
+       "matmul", "embedding_backward", "adam_step", "conv_pool_forward", "conv_pool_backward")
 
-__all__ = ["OPS", "adam_step", "conv_backward", "conv_forward", "embedding_backward", "im2col", "matmul",
-           "maxpool_backward", "maxpool_forward", "relu_backward"]
+__all__ = ["OPS", "adam_step", "conv_backward", "conv_forward", "conv_pool_backward", "conv_pool_forward",
+           "embedding_backward", "im2col", "matmul", "maxpool_backward", "maxpool_forward", "relu_backward"]
