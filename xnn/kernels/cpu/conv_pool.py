@@ -34,13 +34,20 @@ def conv_pool_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, 
     Hq, Wq = pool_output_hw(Ho, Wo, pool_height, pool_width, pool_stride)
     pooled = buffer_pool.empty((N, F, Hq, Wq), x.dtype)
     counts = np.empty((N, F, Hq, Wq), dtype=np.uint8 if pool_height * pool_width < 256 else np.int32)
-    bias = b.reshape(F, 1)
 
     def write(n0: int, n1: int, prod: np.ndarray) -> bool:
+        # Bias and pool straight on the GEMM's (F, n, Ho, Wo) product (contiguous, in cache); only
+        # the 4x smaller pooled result is transposed into the NCHW output.
         n = n1 - n0
-        conv_out = scratch("conv_out", (n, F, Ho, Wo), x.dtype)
-        np.add(prod.reshape(F, n, Ho * Wo).transpose(1, 0, 2), bias, out=conv_out.reshape(n, F, Ho * Wo))
-        return _forward_chunk(conv_out, pooled[n0:n1], counts[n0:n1], pool_height, pool_width, pool_stride)
+        conv_out = prod.reshape(F, n, Ho, Wo)
+        conv_out += b.reshape(F, 1, 1, 1)
+        pooled_fn = scratch("pooled", (F, n, Hq, Wq), x.dtype)
+        counts_fn = scratch("counts", (F, n, Hq, Wq), counts.dtype)
+        if _forward_chunk(conv_out, pooled_fn, counts_fn, pool_height, pool_width, pool_stride):
+            return True
+        np.copyto(pooled[n0:n1], pooled_fn.transpose(1, 0, 2, 3))
+        np.copyto(counts[n0:n1], counts_fn.transpose(1, 0, 2, 3))
+        return False
 
     xpad, nan_chunks = forward_chunks(x, w, stride, pad, write)
     if any(nan_chunks):
@@ -65,10 +72,15 @@ def conv_pool_backward(dout: np.ndarray, argmax: np.ndarray, xpad: np.ndarray, x
     tiling = pool_height == pool_width == pool_stride and Hq * pool_stride == Ho and Wq * pool_stride == Wo
 
     def fill_g(n0: int, n1: int, g: np.ndarray) -> None:
+        # Route the pooled gradient straight into g's (F, n, Ho, Wo) layout: only the 4x smaller
+        # dout and argmax chunks are transposed.
         n = n1 - n0
-        dconv = scratch("dconv_out", (n, F, Ho, Wo), dout.dtype)
-        _backward_chunk(dout[n0:n1], argmax[n0:n1], dconv, pool_height, pool_width, pool_stride, not tiling)
-        np.copyto(g.reshape(F, n, Ho * Wo), dconv.reshape(n, F, Ho * Wo).transpose(1, 0, 2))
+        dout_fn = scratch("dpooled", (F, n, Hq, Wq), dout.dtype)
+        argmax_fn = scratch("argmax", (F, n, Hq, Wq), argmax.dtype)
+        np.copyto(dout_fn, dout[n0:n1].transpose(1, 0, 2, 3))
+        np.copyto(argmax_fn, argmax[n0:n1].transpose(1, 0, 2, 3))
+        _backward_chunk(dout_fn, argmax_fn, g.reshape(F, n, Ho, Wo), pool_height, pool_width, pool_stride,
+                        not tiling)
 
     dx, dw = backward_chunks(xpad, x_shape, w, stride, pad, (Ho, Wo), dout.dtype, fill_g, need_dx)
     # Every pooled gradient lands on exactly one conv output, so the bias gradient is their sum.
