@@ -273,3 +273,15 @@ def test_a_blas_that_refuses_the_limit_leaves_no_library_limited(monkeypatch):
             assert (first.threads, stubborn.threads) == (1, 1)
         assert (first.threads, stubborn.threads) == (1, 1)
     assert (first.threads, stubborn.threads) == (4, 3) and limit._depth == 0
+
+
+def test_a_bad_thread_setting_does_not_break_the_import(monkeypatch):
+    """Importing xnn.layers starts the workers; a bad XNN_NUM_THREADS is reported at the first call."""
+    import subprocess
+    import sys
+    env = {**__import__("os").environ, "XNN_NUM_THREADS": "two"}
+    code = ("import numpy as np, xnn.layers as L\n"
+            "try:\n    L.relu_backward(np.ones((1024, 1024)), np.ones((1024, 1024)))\n"
+            "except ValueError as e:\n    print('error:', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert "XNN_NUM_THREADS must be a positive integer" in out

@@ -169,9 +169,26 @@ _blas = _BlasLimit()
 
 
 def prepare() -> None:
-    """Find the BLAS libraries to limit now (an import and a scan of the loaded libraries), so the
-    first parallel kernel call does not pay for it."""
+    """Find the BLAS libraries to limit (an import and a scan of the loaded libraries) and start the
+    worker threads, each running one tiny product (BLAS sets up its per-thread buffers on a thread's
+    first call), so the first parallel kernel call does not pay for any of it."""
     _blas._find()
+    try:
+        count = num_threads()
+    except ValueError:   # a bad XNN_NUM_THREADS is reported by the first kernel call, not at import
+        return
+    if count == 1:
+        return
+    everyone = threading.Barrier(count, timeout=1.0)
+
+    def warm(start: int, stop: int) -> None:
+        np.matmul(np.ones((8, 8)), np.ones((8, 8)))
+        try:
+            everyone.wait()   # one chunk per thread: every worker gets its first call now
+        except threading.BrokenBarrierError:   # a worker did not start in time; it warms up later
+            pass
+
+    run_chunks(warm, count, work=MIN_PARALLEL_WORK, parts=count)
 
 
 @contextlib.contextmanager
