@@ -102,11 +102,12 @@ def _columns(xpad: np.ndarray, n0: int, n1: int, HH: int, WW: int, stride: int, 
 
 
 def forward_chunks(x: np.ndarray, w: np.ndarray, stride: int, pad: int,
-                   write: Callable[[int, int, np.ndarray], Any]) -> tuple[np.ndarray, list[Any]]:
-    """Run the forward GEMMs chunk by chunk: ``write(n0, n1, prod)`` receives each chunk's
-    ``w @ cols`` as ``prod (F, n*Ho*Wo)`` (a scratch array, valid during the call) and stores what
-    it needs. Returns the padded input (the backward's state) and ``write``'s results in chunk order.
-    """
+                   target: Callable[[int, int], np.ndarray],
+                   finish: Callable[[int, int, np.ndarray], Any]) -> tuple[np.ndarray, list[Any]]:
+    """Run the forward GEMMs chunk by chunk: ``target(n0, n1)`` gives the ``(n, F, Ho*Wo)`` array the
+    chunk's product ``w @ cols`` is written into (image by image, so it lands in NCHW order with no
+    transpose), then ``finish(n0, n1, that array)`` adds the bias and whatever else the caller needs.
+    Returns the padded input (the backward's state) and ``finish``'s results in chunk order."""
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
@@ -115,9 +116,10 @@ def forward_chunks(x: np.ndarray, w: np.ndarray, stride: int, pad: int,
     wk = np.ascontiguousarray(w).reshape(F, K)
 
     def chunk(n0: int, n1: int) -> Any:
-        prod = np.matmul(wk, _columns(xpad, n0, n1, HH, WW, stride, Ho, Wo),
-                         out=scratch("prod", (F, (n1 - n0) * P), x.dtype))
-        return write(n0, n1, prod)
+        cols = _columns(xpad, n0, n1, HH, WW, stride, Ho, Wo)                 # (K, n*P)
+        dest = target(n0, n1)
+        np.matmul(wk, cols.reshape(K, n1 - n0, P).transpose(1, 0, 2), out=dest)
+        return finish(n0, n1, dest)
 
     return xpad, run_chunks(chunk, N, work=(K + F) * N * P, parts=_forward_parts(N, K, P, x.itemsize))
 
@@ -126,18 +128,20 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: 
     """Convolution forward: ``(out (N, F, Ho, Wo), xpad (N, C, H + 2*pad, W + 2*pad))``.
 
     ``xpad``, the zero-padded input (an own copy), is what :func:`conv_backward` needs. Each chunk's
-    ``(F, n, P)`` product is written into the NCHW output with the bias added in the same pass.
+    product goes straight into its images of the NCHW output, then the bias is added in place.
     """
     N, F = x.shape[0], w.shape[0]
     Ho, Wo = conv_output_hw(x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, pad)
     out = buffer_pool.empty((N, F, Ho, Wo), x.dtype)
     bias = b.reshape(F, 1)
 
-    def write(n0: int, n1: int, prod: np.ndarray) -> None:
-        n = n1 - n0
-        np.add(prod.reshape(F, n, Ho * Wo).transpose(1, 0, 2), bias, out=out[n0:n1].reshape(n, F, Ho * Wo))
+    def target(n0: int, n1: int) -> np.ndarray:
+        return out[n0:n1].reshape(n1 - n0, F, Ho * Wo)
 
-    xpad, _ = forward_chunks(x, w, stride, pad, write)
+    def finish(n0: int, n1: int, dest: np.ndarray) -> None:
+        dest += bias
+
+    xpad, _ = forward_chunks(x, w, stride, pad, target, finish)
     return out, xpad
 
 

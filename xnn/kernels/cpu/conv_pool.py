@@ -35,21 +35,17 @@ def conv_pool_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, 
     pooled = buffer_pool.empty((N, F, Hq, Wq), x.dtype)
     counts = np.empty((N, F, Hq, Wq), dtype=np.uint8 if pool_height * pool_width < 256 else np.int32)
 
-    def write(n0: int, n1: int, prod: np.ndarray) -> bool:
-        # Bias and pool straight on the GEMM's (F, n, Ho, Wo) product (contiguous, in cache); only
-        # the 4x smaller pooled result is transposed into the NCHW output.
-        n = n1 - n0
-        conv_out = prod.reshape(F, n, Ho, Wo)
-        conv_out += b.reshape(F, 1, 1, 1)
-        pooled_fn = scratch("pooled", (F, n, Hq, Wq), x.dtype)
-        counts_fn = scratch("counts", (F, n, Hq, Wq), counts.dtype)
-        if _forward_chunk(conv_out, pooled_fn, counts_fn, pool_height, pool_width, pool_stride):
-            return True
-        np.copyto(pooled[n0:n1], pooled_fn.transpose(1, 0, 2, 3))
-        np.copyto(counts[n0:n1], counts_fn.transpose(1, 0, 2, 3))
-        return False
+    bias = b.reshape(F, 1)
 
-    xpad, nan_chunks = forward_chunks(x, w, stride, pad, write)
+    def target(n0: int, n1: int) -> np.ndarray:
+        return scratch("conv_out", (n1 - n0, F, Ho * Wo), x.dtype)
+
+    def finish(n0: int, n1: int, conv_out: np.ndarray) -> bool:
+        conv_out += bias
+        return _forward_chunk(conv_out.reshape(n1 - n0, F, Ho, Wo), pooled[n0:n1], counts[n0:n1], pool_height,
+                              pool_width, pool_stride)
+
+    xpad, nan_chunks = forward_chunks(x, w, stride, pad, target, finish)
     if any(nan_chunks):
         out, xpad = conv_forward(x, w, b, stride, pad)
         pooled, argmax = generic.maxpool_forward(out, pool_height, pool_width, pool_stride)
