@@ -1,14 +1,15 @@
 """NumPy convolution kernels: im2col, and conv forward/backward as GEMMs over cache-sized batch chunks.
 
-The batch is cut into chunks of images whose columns (``K = C*HH*WW`` rows ordered like
-``w.reshape(F, -1)``, one column per output position of the chunk's images) fit in a core's
-caches, and the worker threads of :mod:`.threads` process the chunks at once. A chunk copies its
-windows into a per-thread scratch matrix and multiplies it right away, while it is in cache:
+The batch is cut into chunks of images whose columns (per image a ``K x P`` matrix, ``K = C*HH*WW``
+rows ordered like ``w.reshape(F, -1)``, one column per output position) fit in a core's caches,
+and the worker threads of :mod:`.threads` process the chunks at once. A chunk copies its windows
+into a per-thread scratch array ``(n, K, P)`` and multiplies it right away, while it is in cache,
+one image at a time inside one batched ``matmul`` (so results land in NCHW order, no transposes):
 
-* forward: ``w (F, K) @ cols (K, n*P)``, written into the chunk's NCHW output with the bias;
-* backward: the same columns rebuilt from the padded input, the chunk's partial
-  ``dw = cols @ g.T`` (``g`` = its dout as ``(F, n*P)``), and ``dcols = w.T @ g`` added back
-  into its images (col2im).
+* forward: ``w (F, K) @ cols[i]`` into image ``i`` of the output, then the bias;
+* backward: the same columns rebuilt from the padded input; the chunk's partial
+  ``dw = sum_i cols[i] @ g[i].T`` (``g`` its ``(n, F, P)`` output gradient) and
+  ``dcols[i] = w.T @ g[i]``, added back into its images (col2im).
 
 So the full ``(K, N*P)`` column matrix (49x the input for a 7x7 filter) is never materialised:
 the forward keeps only the padded input for its backward. The partial ``dw`` of the chunks are
@@ -48,11 +49,11 @@ MIN_BACKWARD_CHUNKS = 4
 
 
 def _window_view(xpad: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
-    """Read-only ``(C, HH, WW, n, Ho, Wo)`` view of padded images ``(n, C, Hp, Wp)``: their columns."""
+    """Read-only ``(n, C, HH, WW, Ho, Wo)`` view of padded images ``(n, C, Hp, Wp)``: their columns."""
     n, C = xpad.shape[:2]
     sN, sC, sH, sW = xpad.strides
-    return as_strided(xpad, shape=(C, HH, WW, n, Ho, Wo),
-                      strides=(sC, sH, sW, sN, sH * stride, sW * stride), writeable=False)
+    return as_strided(xpad, shape=(n, C, HH, WW, Ho, Wo),
+                      strides=(sN, sC, sH, sW, sH * stride, sW * stride), writeable=False)
 
 
 def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, *, xp=None) -> np.ndarray:
@@ -94,10 +95,11 @@ def _backward_parts(N: int, K: int, P: int, itemsize: int, need_dx: bool) -> int
 
 
 def _columns(xpad: np.ndarray, n0: int, n1: int, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
-    """The columns ``(K, n*P)`` of images ``n0:n1``, in this thread's scratch matrix."""
+    """The columns ``(n, K, P)`` of images ``n0:n1`` (one ``K x P`` matrix per image), in this
+    thread's scratch space."""
     C, n = xpad.shape[1], n1 - n0
-    cols = scratch("cols", (C * HH * WW, n * Ho * Wo), xpad.dtype)
-    np.copyto(cols.reshape(C, HH, WW, n, Ho, Wo), _window_view(xpad[n0:n1], HH, WW, stride, Ho, Wo))
+    cols = scratch("cols", (n, C * HH * WW, Ho * Wo), xpad.dtype)
+    np.copyto(cols.reshape(n, C, HH, WW, Ho, Wo), _window_view(xpad[n0:n1], HH, WW, stride, Ho, Wo))
     return cols
 
 
@@ -116,9 +118,8 @@ def forward_chunks(x: np.ndarray, w: np.ndarray, stride: int, pad: int,
     wk = np.ascontiguousarray(w).reshape(F, K)
 
     def chunk(n0: int, n1: int) -> Any:
-        cols = _columns(xpad, n0, n1, HH, WW, stride, Ho, Wo)                 # (K, n*P)
         dest = target(n0, n1)
-        np.matmul(wk, cols.reshape(K, n1 - n0, P).transpose(1, 0, 2), out=dest)
+        np.matmul(wk, _columns(xpad, n0, n1, HH, WW, stride, Ho, Wo), out=dest)   # (n, F, P)
         return finish(n0, n1, dest)
 
     return xpad, run_chunks(chunk, N, work=(K + F) * N * P, parts=_forward_parts(N, K, P, x.itemsize))
@@ -146,22 +147,22 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: 
 
 
 def _col2im_into(dcols: np.ndarray, dxpad: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> None:
-    """Adds ``dcols`` ``(K, n*Ho*Wo)`` into ``dxpad`` ``(C, n, Hp, Wp)``: one strided add per offset."""
-    C, n = dxpad.shape[:2]
-    d6 = dcols.reshape(C, HH, WW, n, Ho, Wo)
+    """Adds ``dcols`` ``(n, K, Ho*Wo)`` into ``dxpad`` ``(n, C, Hp, Wp)``: one strided add per offset."""
+    n, C = dxpad.shape[:2]
+    d6 = dcols.reshape(n, C, HH, WW, Ho, Wo)
     for i in range(HH):
         for j in range(WW):
             rows, colz = window_slices(i, j, Ho, Wo, stride)
-            dxpad[:, :, rows, colz] += d6[:, i, j]
+            dxpad[:, :, rows, colz] += d6[:, :, i, j]
 
 
 def backward_chunks(xpad: np.ndarray, x_shape: tuple[int, int, int, int], w: np.ndarray, stride: int, pad: int,
-                    out_hw: tuple[int, int], dtype: Any, fill_g: Callable[[int, int, np.ndarray], None],
+                    out_hw: tuple[int, int], dtype: Any, grad: Callable[[int, int], np.ndarray],
                     need_dx: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
-    """``(dx, dw)`` chunk by chunk: ``fill_g(n0, n1, g)`` writes the chunk's output gradient into
-    ``g (F, n*Ho*Wo)``; the chunk's columns are rebuilt from ``xpad``, its partial ``dw = cols @ g.T``
-    (this ``(K, F)`` orientation is the faster one in float32 BLAS) kept for the in-order sum, and,
-    with ``need_dx``, ``dcols = w.T @ g`` added into its padded images and copied into dx."""
+    """``(dx, dw)`` chunk by chunk: ``grad(n0, n1)`` gives the chunk's output gradient as
+    ``(n, F, Ho*Wo)``; the chunk's columns ``(n, K, P)`` are rebuilt from ``xpad``; its partial
+    ``dw`` is the sum over its images of ``cols @ grad.T`` (kept for the in-order sum) and, with
+    ``need_dx``, ``dcols = w.T @ grad`` (per image) is added into its padded images and copied into dx."""
     N, C, H, W = x_shape
     F, _, HH, WW = w.shape
     Ho, Wo = out_hw
@@ -171,14 +172,15 @@ def backward_chunks(xpad: np.ndarray, x_shape: tuple[int, int, int, int], w: np.
 
     def chunk(n0: int, n1: int) -> np.ndarray:
         n = n1 - n0
-        g = scratch("g", (F, n * P), dtype)
-        fill_g(n0, n1, g)
-        dw_part = np.matmul(_columns(xpad, n0, n1, HH, WW, stride, Ho, Wo), g.T)   # (K, F)
+        g = grad(n0, n1)                                                     # (n, F, P)
+        cols = _columns(xpad, n0, n1, HH, WW, stride, Ho, Wo)                 # (n, K, P)
+        dw_part = np.matmul(cols, g.transpose(0, 2, 1), out=scratch("dw", (n, K, F), dtype)).sum(axis=0)
         if need_dx:
-            dxpad = scratch("dxpad", (C, n, xpad.shape[2], xpad.shape[3]), dtype)
+            dxpad = dx[n0:n1] if pad == 0 else scratch("dxpad", (n, C, xpad.shape[2], xpad.shape[3]), dtype)
             dxpad.fill(0)
-            _col2im_into(np.matmul(wk_t, g, out=scratch("dcols", (K, n * P), dtype)), dxpad, HH, WW, stride, Ho, Wo)
-            np.copyto(dx[n0:n1], dxpad[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
+            _col2im_into(np.matmul(wk_t, g, out=scratch("dcols", (n, K, P), dtype)), dxpad, HH, WW, stride, Ho, Wo)
+            if pad:
+                np.copyto(dx[n0:n1], dxpad[:, :, pad:pad + H, pad:pad + W])
         return dw_part
 
     parts = run_chunks(chunk, N, work=(2 * K + F) * N * P,
@@ -193,13 +195,8 @@ def conv_backward(dout: np.ndarray, xpad: np.ndarray, x_shape: tuple[int, int, i
                   stride: int, pad: int, need_dx: bool = True, *, xp=None):
     """Convolution backward: ``(dx, dw, db)`` from dout ``(N, F, Ho, Wo)`` and the ``xpad`` of
     :func:`conv_forward` (see :func:`backward_chunks`; dx is ``None`` without ``need_dx``)."""
-    F = w.shape[0]
-    Ho, Wo = dout.shape[2], dout.shape[3]
-
-    def fill_g(n0: int, n1: int, g: np.ndarray) -> None:
-        n = n1 - n0
-        np.copyto(g.reshape(F, n, Ho * Wo), dout[n0:n1].reshape(n, F, Ho * Wo).transpose(1, 0, 2))
-
-    dx, dw = backward_chunks(xpad, x_shape, w, stride, pad, (Ho, Wo), dout.dtype, fill_g, need_dx)
-    db = np.sum(dout.reshape(dout.shape[0], F, Ho * Wo), axis=(0, 2))   # the generic kernel's order
+    N, F, Ho, Wo = dout.shape
+    dout3 = np.ascontiguousarray(dout).reshape(N, F, Ho * Wo)
+    dx, dw = backward_chunks(xpad, x_shape, w, stride, pad, (Ho, Wo), dout.dtype, lambda n0, n1: dout3[n0:n1], need_dx)
+    db = np.sum(dout3, axis=(0, 2))   # the generic kernel's order
     return dx, dw, db

@@ -67,18 +67,12 @@ def conv_pool_backward(dout: np.ndarray, argmax: np.ndarray, xpad: np.ndarray, x
     Hq, Wq = dout.shape[2], dout.shape[3]
     tiling = pool_height == pool_width == pool_stride and Hq * pool_stride == Ho and Wq * pool_stride == Wo
 
-    def fill_g(n0: int, n1: int, g: np.ndarray) -> None:
-        # Route the pooled gradient straight into g's (F, n, Ho, Wo) layout: only the 4x smaller
-        # dout and argmax chunks are transposed.
-        n = n1 - n0
-        dout_fn = scratch("dpooled", (F, n, Hq, Wq), dout.dtype)
-        argmax_fn = scratch("argmax", (F, n, Hq, Wq), argmax.dtype)
-        np.copyto(dout_fn, dout[n0:n1].transpose(1, 0, 2, 3))
-        np.copyto(argmax_fn, argmax[n0:n1].transpose(1, 0, 2, 3))
-        _backward_chunk(dout_fn, argmax_fn, g.reshape(F, n, Ho, Wo), pool_height, pool_width, pool_stride,
-                        not tiling)
+    def grad(n0: int, n1: int) -> np.ndarray:
+        dconv = scratch("dconv_out", (n1 - n0, F, Ho, Wo), dout.dtype)
+        _backward_chunk(dout[n0:n1], argmax[n0:n1], dconv, pool_height, pool_width, pool_stride, not tiling)
+        return dconv.reshape(n1 - n0, F, Ho * Wo)
 
-    dx, dw = backward_chunks(xpad, x_shape, w, stride, pad, (Ho, Wo), dout.dtype, fill_g, need_dx)
+    dx, dw = backward_chunks(xpad, x_shape, w, stride, pad, (Ho, Wo), dout.dtype, grad, need_dx)
     # Every pooled gradient lands on exactly one conv output, so the bias gradient is their sum.
     db = np.sum(dout.reshape(N, F, Hq * Wq), axis=(0, 2))
     return dx, dw, db
