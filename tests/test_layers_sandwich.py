@@ -87,7 +87,9 @@ def test_backend_parity(name, xp, rng):
         grads = getattr(sw, f"{name}_backward")(ns.asarray(dout), cache)
         results.append([backend.to_numpy(out)] + [backend.to_numpy(g) for g in grads])
     for a, b in zip(*results):
-        assert rel_error(a, b) < 1e-10
+        # Relative to each result's scale: after batchnorm the conv bias gradient sums to zero, and
+        # its ~1e-15 leftovers differ with the summation order of each backend.
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12 * max(1.0, float(np.max(np.abs(b)))))
 
 
 @pytest.mark.parametrize("name", list(CASES))
