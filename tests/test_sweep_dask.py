@@ -65,6 +65,14 @@ def test_workers_are_single_threaded_processes_with_one_blas_and_kernel_thread(a
     assert {tuple(threads) for _, *threads in env.values()} == {("1", "1", "1")}
 
 
+@pytest.mark.skipif("MALLOC_TRIM_THRESHOLD_" in os.environ, reason="set for this process, so inherited by design")
+def test_workers_keep_the_default_allocator_settings(address):
+    # Dask's nanny default MALLOC_TRIM_THRESHOLD_=65536 made each trial 1.6x slower (mmap per temporary)
+    with distributed.Client(address) as client:
+        env = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert set(env.values()) == {None}
+
+
 def test_one_worker_and_two_workers_give_identical_trials(address, tiny):
     one = sweep.run(SPACE, model="fc", data=tiny, trials=4, epochs=2, workers=1, batch_size=50)
     two = sweep.run(SPACE, model="fc", data=tiny, trials=4, epochs=2, scheduler=address, batch_size=50)
