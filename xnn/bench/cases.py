@@ -92,7 +92,7 @@ def _net_case(name: str, batch: int, net: dict, images: int | None = None) -> Ca
 def _user_cases(net: dict, batch: int, cold_conv: Case, job_images: int) -> list[Case]:
     """The ``epoch`` (default train job), ``contended`` (train step, one core busy) and ``cold`` cases."""
     quick = job_images < 100
-    job = Case("epoch", "default train job epoch", "job", {"images": job_images, "quick": quick},
+    job = Case("epoch", "default train job", "job", {"images": job_images, "quick": quick},
                {"epoch": ("loss",) + TRAIN_PARAMS}, repeat=3, warmup=1)
     contended = Case("contended", "ThreeLayerConvNet, 1 core busy", "contended", {"batch": batch, **net},
                      {"step": ("loss",) + tuple("d" + p for p in TRAIN_PARAMS)})
