@@ -38,6 +38,7 @@ import numpy as np
 from . import backend, optim, validation
 from . import progress as progress_display
 from .training import checkpoint
+from .training.evaluate import sampled_accuracy
 from .training.guards import (
     check_data,
     check_divergence,
@@ -186,24 +187,11 @@ class Solver:
 
         With ``num_samples`` and ``N > num_samples`` a subsample of ``num_samples`` rows is drawn
         with ``np.random.choice(N, num_samples)`` (with replacement). Scores come from
-        ``model.loss(X_batch)`` in batches of ``batch_size``.
+        ``model.loss(X_batch)`` in batches of ``batch_size``
+        (:func:`xnn.training.evaluate.sampled_accuracy`).
         """
-        N = X.shape[0]
-        if num_samples is not None and N > num_samples:
-            mask = np.random.choice(N, num_samples)  # noqa: NPY002
-            N = num_samples
-            X, y = backend.gather_rows(X, mask), backend.gather_rows(y, mask)
-        num_batches = N // batch_size + (1 if N % batch_size != 0 else 0)
-        predictions = []
-        for i in range(num_batches):
-            start, end = i * batch_size, min((i + 1) * batch_size, N)
-            scores = self.model.loss(self._on_device(X[start:end, ...]))
-            predictions.append(backend.namespace(scores).argmax(scores, axis=1))
-        # The predicted labels stay where the model computed them until one host copy at the end
-        # (one GPU sync per call, not one per batch).
-        y_pred = (backend.to_numpy(backend.namespace(*predictions).concat(predictions)) if predictions
-                  else np.zeros(0, dtype=np.int64))
-        return float(np.mean(y_pred == backend.to_numpy(y)))
+        return sampled_accuracy(lambda batch: self.model.loss(self._on_device(batch)), X, y, num_samples,
+                                batch_size)
 
     # ------------------------------------------------------------------ training
     def train(self) -> None:
@@ -245,7 +233,7 @@ class Solver:
         loss = self.loss_history[-1]
         bar.step(loss)
         if self.verbose and t % self.print_every == 0:
-            self._print("(Iteration %d / %d) loss: %f" % (t + 1, num_iterations, loss), bar)
+            bar.write("(Iteration %d / %d) loss: %f" % (t + 1, num_iterations, loss))
         epoch_end = (t + 1) % iterations_per_epoch == 0
         if epoch_end:
             self.epoch += 1
@@ -267,26 +255,17 @@ class Solver:
             self.best_params = {k: _copy(v) for k, v in self.model.params.items()}
         self._save_checkpoint(bar)
         if self.verbose:
-            self._print("(Epoch %d / %d) train acc: %f; val_acc: %f" % (
-                self.epoch, self.num_epochs, train_acc, val_acc), bar)
-
-    # ------------------------------------------------------------------ output helpers
-    @staticmethod
-    def _print(line: str, bar: Any = None) -> None:
-        """Print one of the Solver's lines (above the progress bar when there is one)."""
-        if bar is not None:
-            bar.write(line)
-        else:
-            print(line)
+            bar.write("(Epoch %d / %d) train acc: %f; val_acc: %f" % (
+                self.epoch, self.num_epochs, train_acc, val_acc))
 
     # ------------------------------------------------------------------ checkpoints
-    def _save_checkpoint(self, bar: Any = None) -> None:
+    def _save_checkpoint(self, bar: Any) -> None:
         """Write ``<checkpoint_name>_epoch_<epoch>.npz`` (no-op without a checkpoint_name)."""
         if self.checkpoint_name is None:
             return
         filename = checkpoint.checkpoint_path(self.checkpoint_name, self.epoch)
         if self.verbose:
-            self._print('Saving checkpoint to "%s"' % filename, bar)
+            bar.write('Saving checkpoint to "%s"' % filename)
         checkpoint.save_solver(self, filename)
 
     def _save_interrupted(self, bar: Any) -> None:
@@ -294,9 +273,9 @@ class Solver:
         if self.checkpoint_name is None:
             logger.warning("Solver: interrupted at iteration %d; no checkpoint_name, nothing saved", self.iteration + 1)
             return
-        filename = f"{os.fspath(self.checkpoint_name)}_epoch_{self.epoch}_interrupted.npz"
+        filename = checkpoint.checkpoint_path(self.checkpoint_name, self.epoch, interrupted=True)
         checkpoint.save_solver(self, filename)
-        self._print(f'Interrupted at iteration {self.iteration + 1}; saved checkpoint to "{filename}"', bar)
+        bar.write(f'Interrupted at iteration {self.iteration + 1}; saved checkpoint to "{filename}"')
 
     def resume(self, path: str | os.PathLike, restore_rng: bool = True) -> None:
         """Continue from a checkpoint: the next :meth:`train` goes on after the checkpoint's step.

@@ -46,10 +46,10 @@ class CliSolver(Solver):
             return
         losses = self.loss_history[self._reported:]
         self._reported = len(self.loss_history)
-        self._print(epoch_line(self.epoch, self.num_epochs, float(np.mean(losses)), self.train_acc_history[-1],
-                               self.val_acc_history[-1], time.perf_counter() - self._started), bar)
+        bar.write(epoch_line(self.epoch, self.num_epochs, float(np.mean(losses)), self.train_acc_history[-1],
+                             self.val_acc_history[-1], time.perf_counter() - self._started))
 
-    def _save_checkpoint(self, bar: Any = None) -> None:
+    def _save_checkpoint(self, bar: Any) -> None:
         if self.checkpoint_name is None:
             return
         path = checkpoint.checkpoint_path(self.checkpoint_name, self.epoch)
@@ -57,7 +57,7 @@ class CliSolver(Solver):
         _prune_checkpoints(path)
 
     def _save_interrupted(self, bar: Any) -> None:
-        path = f"{self.checkpoint_name}_epoch_{self.epoch}_interrupted.npz"
+        path = checkpoint.checkpoint_path(self.checkpoint_name, self.epoch, interrupted=True)
         checkpoint.save_solver(self, path)
         _prune_checkpoints(path)
 

@@ -8,5 +8,6 @@
 * :mod:`xnn.training.runs`: run directories (``config.json``, ``preprocessing.npz``,
   ``history.json``, figures, ``model.npz``) as written by ``xnn train``, the models built from
   their settings, and :func:`~xnn.training.runs.load_run`;
-* :mod:`xnn.training.evaluate`: test accuracy, per-class accuracy and the confusion matrix.
+* :mod:`xnn.training.evaluate`: the Solver's (subsampled) accuracy check, test accuracy, per-class
+  accuracy and the confusion matrix.
 """

@@ -46,9 +46,9 @@ HISTORIES = ("loss_history", "train_acc_history", "val_acc_history")
 HYPER_KEYS = ("lr_decay", "batch_size", "num_epochs", "num_train_samples", "num_val_samples")
 
 
-def checkpoint_path(checkpoint_name: str, epoch: int) -> str:
-    """``"<checkpoint_name>_epoch_<epoch>.npz"``."""
-    return f"{checkpoint_name}_epoch_{epoch}.npz"
+def checkpoint_path(checkpoint_name: str | os.PathLike, epoch: int, interrupted: bool = False) -> str:
+    """``"<checkpoint_name>_epoch_<epoch>.npz"`` (``..._interrupted.npz`` for a Ctrl-C checkpoint)."""
+    return f"{os.fspath(checkpoint_name)}_epoch_{epoch}{'_interrupted' if interrupted else ''}.npz"
 
 
 def _host(value: Any) -> np.ndarray:

@@ -10,8 +10,32 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..models.inference import predict_labels
 
-__all__ = ["Evaluation", "confusion_matrix", "evaluate"]
+__all__ = ["Evaluation", "confusion_matrix", "evaluate", "sampled_accuracy"]
+
+
+def sampled_accuracy(scores_of: Callable[[Any], Any], X: Any, y: Any, num_samples: int | None = None,
+                     batch_size: int = 100) -> float:
+    """Fraction of ``X (N, ...)`` classified as ``y (N,)``, as a Python float (cs231n's ``check_accuracy``).
+
+    With ``num_samples`` and ``N > num_samples`` a subsample of ``num_samples`` rows is drawn with
+    ``np.random.choice(N, num_samples)`` (with replacement: the draw the course's seeded numbers
+    depend on). ``scores_of(X_batch) -> (n, C)`` runs on batches of ``batch_size`` rows.
+    """
+    N = X.shape[0]
+    if num_samples is not None and N > num_samples:
+        mask = np.random.choice(N, num_samples)  # noqa: NPY002
+        N = num_samples
+        X, y = backend.gather_rows(X, mask), backend.gather_rows(y, mask)
+    # min(): array-api-strict refuses a slice stop past the end
+    predictions = [predict_labels(scores_of(X[start:min(start + batch_size, N), ...]))
+                   for start in range(0, N, batch_size)]
+    # The predicted labels stay where the model computed them until one host copy at the end
+    # (one GPU sync per call, not one per batch).
+    y_pred = (backend.to_numpy(backend.namespace(*predictions).concat(predictions)) if predictions
+              else np.zeros(0, dtype=np.int64))
+    return float(np.mean(y_pred == backend.to_numpy(y)))
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int) -> np.ndarray:
