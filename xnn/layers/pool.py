@@ -167,12 +167,10 @@ def max_pool_forward_fast(x: Array, pool_param: Mapping) -> tuple[Array, tuple]:
     x ``(N, C, H, W)``; returns ``out`` ``(N, C, Ho, Wo)`` and ``cache = (tag, inner)`` with
     ``tag`` ``'reshape'`` or ``'im2col'`` and ``inner`` that path's cache.
     """
-    _, ph, pw, s, _, _ = _geometry("max_pool_forward_fast", x, pool_param)
-    if _tiles(ph, pw, s, x.shape[2], x.shape[3]):
-        out, inner = max_pool_forward_reshape(x, pool_param)
-        return out, ("reshape", inner)
-    out, inner = max_pool_forward_im2col(x, pool_param)
-    return out, ("im2col", inner)
+    xp, ph, pw, s, _, _ = _geometry("max_pool_forward_fast", x, pool_param)
+    # Both pairs run the same kernel (validated once here); the tag records which one the geometry picks.
+    out, argmax = kernels.maxpool_forward(x, ph, pw, s, xp=xp)
+    return out, ("reshape" if _tiles(ph, pw, s, x.shape[2], x.shape[3]) else "im2col", (x, argmax, pool_param))
 
 
 def max_pool_backward_fast(dout: Array, cache: tuple) -> Array:
