@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import importlib
 import os
 from collections.abc import Iterator
@@ -131,7 +132,9 @@ def preload() -> None:
     importlib.import_module(".cpu.threads", __name__).prepare()
 
 
+@functools.cache
 def _module(name: str) -> ModuleType:
+    # Every op call resolves its module: a dict hit instead of importlib's name resolution.
     return importlib.import_module(_MODULES[name], __name__)
 
 

@@ -19,6 +19,19 @@ from typing import Any
 
 from ..validation import conv_output_hw
 
+# The package imports this module last, once every name below is defined (so no import cycle).
+from . import (
+    ConvColumns,
+    _module,
+    _name,
+    _xp,
+    conv_backward,
+    conv_forward,
+    implementation,
+    maxpool_backward,
+    maxpool_forward,
+)
+
 __all__ = ["COMPOSITE_OPS", "composite_path", "conv_pool_backward", "conv_pool_forward"]
 
 COMPOSITE_OPS = ("conv_pool_forward", "conv_pool_backward")
@@ -26,7 +39,6 @@ COMPOSITE_OPS = ("conv_pool_forward", "conv_pool_backward")
 
 def composite_path(op: str, xp) -> str:
     """The module fusing ``op`` for ``xp``, or ``"composed"`` when the primitive ops run one by one."""
-    from . import _name, implementation
     impl = implementation(xp)
     return _name(impl) if op in impl.OPS else "composed"
 
@@ -34,7 +46,6 @@ def composite_path(op: str, xp) -> str:
 def conv_pool_forward(x, w, b, stride: int, pad: int, pool_height: int, pool_width: int, pool_stride: int, *,
                       xp=None) -> tuple[Any, Any, Any]:
     """Convolution then max-pool: ``(pooled (N, F, Hq, Wq), argmax (N, F, Hq, Wq) int32, ConvColumns)``."""
-    from . import ConvColumns, _name, _xp, conv_forward, implementation, maxpool_forward
     xp = _xp(xp, x=x, w=w, b=b)
     impl = implementation(xp)
     if "conv_pool_forward" in impl.OPS:
@@ -50,7 +61,6 @@ def conv_pool_backward(dout, argmax, cols, x_shape: tuple[int, int, int, int], w
                        pool_height: int, pool_width: int, pool_stride: int, need_dx: bool = True, *, xp=None):
     """``(dx, dw, db)`` of :func:`conv_pool_forward` from ``dout (N, F, Hq, Wq)`` (dx ``None`` unless
     ``need_dx``), by the implementation that made ``cols``."""
-    from . import ConvColumns, _module, _xp, conv_backward, maxpool_backward
     if not isinstance(cols, ConvColumns):
         raise TypeError(f"kernels.conv_pool_backward: cols must be the ConvColumns of kernels.conv_pool_forward, "
                         f"got {type(cols).__name__}")

@@ -43,9 +43,10 @@ __all__ = [
 Array = Any
 
 
-def _geometry(fn: str, x: Array, pool_param: Mapping) -> tuple[Any, int, int, int, int, int]:
-    """Validate; return ``(xp, pool_height, pool_width, stride, Ho, Wo)``."""
-    xp = checked_namespace(fn, x=x)
+def _geometry(fn: str, x: Array, pool_param: Mapping, xp: Any = None) -> tuple[Any, int, int, int, int, int]:
+    """Validate; return ``(xp, pool_height, pool_width, stride, Ho, Wo)``. A backward pass that has
+    already checked the namespace of ``x`` with its other arrays passes it as ``xp``."""
+    xp = xp if xp is not None else checked_namespace(fn, x=x)
     check_ndim(fn, "x", x, 4, "(N, C, H, W)")
     require_keys(fn, "pool_param", pool_param, ("pool_height", "pool_width", "stride"))
     ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
@@ -87,8 +88,7 @@ def max_pool_backward_naive(dout: Array, cache: tuple) -> Array:
     """
     fn = "max_pool_backward_naive"
     x, pool_param = unpack_cache(fn, cache, 2, "max_pool_forward_naive")
-    xp = checked_namespace(fn, dout=dout, x=x)
-    _, ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
+    xp, ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param, checked_namespace(fn, dout=dout, x=x))
     _check_dout(fn, dout, x, Ho, Wo)
     N, C = x.shape[0], x.shape[1]
     dt = xp.result_type(dout.dtype, x.dtype)
@@ -139,8 +139,7 @@ def max_pool_forward_im2col(x: Array, pool_param: Mapping) -> tuple[Array, tuple
 
 def _backward_from_argmax(fn: str, dout: Array, cache: tuple, made_by: str) -> Array:
     x, argmax, pool_param = unpack_cache(fn, cache, 3, made_by)
-    xp = checked_namespace(fn, dout=dout, x=x, argmax=argmax)
-    _, ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param)
+    xp, ph, pw, s, Ho, Wo = _geometry(fn, x, pool_param, checked_namespace(fn, dout=dout, x=x, argmax=argmax))
     _check_dout(fn, dout, x, Ho, Wo)
     g = xp.astype(dout, xp.result_type(dout.dtype, x.dtype), copy=False)
     return kernels.maxpool_backward(g, argmax, shape_of(x), ph, pw, s, xp=xp)
@@ -168,12 +167,10 @@ def max_pool_forward_fast(x: Array, pool_param: Mapping) -> tuple[Array, tuple]:
     x ``(N, C, H, W)``; returns ``out`` ``(N, C, Ho, Wo)`` and ``cache = (tag, inner)`` with
     ``tag`` ``'reshape'`` or ``'im2col'`` and ``inner`` that path's cache.
     """
-    _, ph, pw, s, _, _ = _geometry("max_pool_forward_fast", x, pool_param)
-    if _tiles(ph, pw, s, x.shape[2], x.shape[3]):
-        out, inner = max_pool_forward_reshape(x, pool_param)
-        return out, ("reshape", inner)
-    out, inner = max_pool_forward_im2col(x, pool_param)
-    return out, ("im2col", inner)
+    xp, ph, pw, s, _, _ = _geometry("max_pool_forward_fast", x, pool_param)
+    # Both pairs run the same kernel (validated once here); the tag records which one the geometry picks.
+    out, argmax = kernels.maxpool_forward(x, ph, pw, s, xp=xp)
+    return out, ("reshape" if _tiles(ph, pw, s, x.shape[2], x.shape[3]) else "im2col", (x, argmax, pool_param))
 
 
 def max_pool_backward_fast(dout: Array, cache: tuple) -> Array:

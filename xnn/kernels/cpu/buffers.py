@@ -73,12 +73,6 @@ class BufferPool:
                 held.append(buffer)
             return buffer
 
-    def zeros(self, shape: tuple[int, ...], dtype) -> np.ndarray:
-        """:meth:`empty` filled with zeros."""
-        buffer = self.empty(shape, dtype)
-        buffer.fill(0)
-        return buffer
-
     def clear(self) -> None:
         """Forget every pooled buffer (memory returns once nothing else references them)."""
         with self._lock:

@@ -60,12 +60,8 @@ def im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, *, xp=None) -
     """Columns ``(N, C*HH*WW, Ho*Wo)`` of ``x`` ``(N, C, H, W)``: one strided view, one copy."""
     N, C, H, W = x.shape
     Ho, Wo = conv_output_hw(H, W, HH, WW, stride, pad)
-    xpad = zero_pad(np, x, pad)
-    sN, sC, sH, sW = xpad.strides
-    windows = as_strided(xpad, shape=(N, C, HH, WW, Ho, Wo),
-                         strides=(sN, sC, sH, sW, sH * stride, sW * stride), writeable=False)
     cols = buffer_pool.empty((N, C, HH, WW, Ho, Wo), x.dtype)
-    np.copyto(cols, windows)
+    np.copyto(cols, _window_view(zero_pad(np, x, pad), HH, WW, stride, Ho, Wo))
     return cols.reshape(N, C * HH * WW, Ho * Wo)
 
 

@@ -16,7 +16,7 @@ from ...validation import conv_output_hw, pool_output_hw
 from .. import generic
 from .buffers import buffer_pool
 from .conv import backward_chunks, conv_backward, conv_forward, forward_chunks
-from .pool import _backward_chunk, _forward_chunk, maxpool_backward
+from .pool import _backward_chunk, _forward_chunk, _new_counts, maxpool_backward
 from .threads import scratch
 
 __all__ = ["conv_pool_backward", "conv_pool_forward"]
@@ -33,7 +33,7 @@ def conv_pool_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, 
     Ho, Wo = conv_output_hw(x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, pad)
     Hq, Wq = pool_output_hw(Ho, Wo, pool_height, pool_width, pool_stride)
     pooled = buffer_pool.empty((N, F, Hq, Wq), x.dtype)
-    counts = np.empty((N, F, Hq, Wq), dtype=np.uint8 if pool_height * pool_width < 256 else np.int32)
+    counts = _new_counts((N, F, Hq, Wq), pool_height, pool_width)
 
     bias = b.reshape(F, 1)
 
@@ -64,15 +64,13 @@ def conv_pool_backward(dout: np.ndarray, argmax: np.ndarray, xpad: np.ndarray, x
     if not np.isfinite(dout).all():
         dconv = maxpool_backward(dout, argmax, (N, F, Ho, Wo), pool_height, pool_width, pool_stride)
         return conv_backward(dconv, xpad, x_shape, w, stride, pad, need_dx)
-    Hq, Wq = dout.shape[2], dout.shape[3]
-    tiling = pool_height == pool_width == pool_stride and Hq * pool_stride == Ho and Wq * pool_stride == Wo
 
     def grad(n0: int, n1: int) -> np.ndarray:
         dconv = scratch("dconv_out", (n1 - n0, F, Ho, Wo), dout.dtype)
-        _backward_chunk(dout[n0:n1], argmax[n0:n1], dconv, pool_height, pool_width, pool_stride, not tiling)
+        _backward_chunk(dout[n0:n1], argmax[n0:n1], dconv, pool_height, pool_width, pool_stride)
         return dconv.reshape(n1 - n0, F, Ho * Wo)
 
     dx, dw = backward_chunks(xpad, x_shape, w, stride, pad, (Ho, Wo), dout.dtype, grad, need_dx)
     # Every pooled gradient lands on exactly one conv output, so the bias gradient is their sum.
-    db = np.sum(dout.reshape(N, F, Hq * Wq), axis=(0, 2))
+    db = np.sum(dout.reshape(N, F, dout.shape[2] * dout.shape[3]), axis=(0, 2))
     return dx, dw, db

@@ -27,6 +27,11 @@ def _window_slices_of(x: np.ndarray, pool_height: int, pool_width: int, stride: 
             for k in range(pool_height * pool_width)]
 
 
+def _new_counts(shape: tuple[int, ...], pool_height: int, pool_width: int) -> np.ndarray:
+    """Uninitialised argmax counts for :func:`_forward_chunk`: uint8 while every window offset fits."""
+    return np.empty(shape, dtype=np.uint8 if pool_height * pool_width < 256 else np.int32)
+
+
 def _forward_chunk(x: np.ndarray, out: np.ndarray, argmax: np.ndarray, pool_height: int, pool_width: int,
                    stride: int) -> bool:
     """Max and first-argmax of the windows of ``x`` (n, C, H, W) into ``out``/``argmax``; True on a NaN."""
@@ -56,7 +61,7 @@ def maxpool_forward(x: np.ndarray, pool_height: int, pool_width: int, stride: in
     N, C, H, W = x.shape
     Ho, Wo = pool_output_hw(H, W, pool_height, pool_width, stride)
     out = buffer_pool.empty((N, C, Ho, Wo), x.dtype)
-    counts = np.empty((N, C, Ho, Wo), dtype=np.uint8 if pool_height * pool_width < 256 else np.int32)
+    counts = _new_counts((N, C, Ho, Wo), pool_height, pool_width)
 
     def chunk(n0: int, n1: int) -> bool:
         return _forward_chunk(x[n0:n1], out[n0:n1], counts[n0:n1], pool_height, pool_width, stride)
@@ -67,10 +72,11 @@ def maxpool_forward(x: np.ndarray, pool_height: int, pool_width: int, stride: in
 
 
 def _backward_chunk(dout: np.ndarray, argmax: np.ndarray, dx: np.ndarray, pool_height: int, pool_width: int,
-                    stride: int, zero_first: bool) -> None:
+                    stride: int) -> None:
     """Routes ``dout`` (n, C, Ho, Wo) to the argmax positions in ``dx`` (n, C, H, W)."""
     Ho, Wo = dout.shape[2], dout.shape[3]
-    if zero_first:
+    # Tiling windows write every element of dx, so only overlapping or cropped ones need zeros.
+    if not (pool_height == pool_width == stride and Ho * stride == dx.shape[2] and Wo * stride == dx.shape[3]):
         dx.fill(0)
     mask = np.empty(dout.shape, dtype=bool)
     overlapping = stride < pool_height or stride < pool_width
@@ -95,13 +101,10 @@ def maxpool_backward(dout: np.ndarray, argmax: np.ndarray, x_shape: tuple[int, i
     """
     if not np.isfinite(dout).all():
         return generic.maxpool_backward(dout, argmax, x_shape, pool_height, pool_width, stride)
-    Ho, Wo = dout.shape[2], dout.shape[3]
-    # Tiling windows write every element of dx, so only overlapping or cropped ones need zeros.
-    tiling = pool_height == pool_width == stride and Ho * stride == x_shape[2] and Wo * stride == x_shape[3]
     dx = buffer_pool.empty(tuple(x_shape), dout.dtype)
 
     def chunk(n0: int, n1: int) -> None:
-        _backward_chunk(dout[n0:n1], argmax[n0:n1], dx[n0:n1], pool_height, pool_width, stride, not tiling)
+        _backward_chunk(dout[n0:n1], argmax[n0:n1], dx[n0:n1], pool_height, pool_width, stride)
 
     run_chunks(chunk, x_shape[0], work=dx.size * 2)
     return dx
