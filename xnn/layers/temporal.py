@@ -63,7 +63,7 @@ def word_embedding_backward(dout: Array, cache: tuple[Array, Array]) -> Array:
     N, T = x.shape
     V, D = W.shape
     check_shape(fn, "dout", dout, (N, T, D), f"x {shape_of(x)}, W {shape_of(W)}")
-    dW = kernels.embedding_backward(xp.reshape(dout, (N * T, D)), xp.reshape(x, (N * T,)), V)
+    dW = kernels.embedding_backward(xp.reshape(dout, (N * T, D)), xp.reshape(x, (N * T,)), V, xp=xp)
     return dW if dW.dtype == W.dtype else xp.astype(dW, W.dtype)
 
 
