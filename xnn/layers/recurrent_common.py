@@ -16,7 +16,7 @@ from .. import backend, kernels
 from ..validation import check_array, check_ndim, check_shape, shape_of
 
 __all__ = ["check_mask", "check_step_inputs", "check_sequence_inputs", "sigmoid",
-           "step_grads", "sequence_grads", "previous_states", "result_dtype"]
+           "step_grads", "sequence_grads", "previous_states"]
 
 Array = Any
 
@@ -64,11 +64,6 @@ def check_mask(fn: str, mask: Array, shape: tuple[int, ...], like: Array) -> Non
     except TypeError as err:
         raise TypeError(f"{fn}: {err}") from None
     check_shape(fn, "mask", mask, shape, "one entry per (n, t) of y")
-
-
-def result_dtype(xp, *arrays: Array):
-    """The dtype the layer's arithmetic on ``arrays`` produces (type promotion of the standard)."""
-    return xp.result_type(*arrays)
 
 
 def sigmoid(x: Array) -> Array:
