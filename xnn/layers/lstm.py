@@ -21,6 +21,7 @@ from .recurrent_common import (
     check_step_inputs,
     sequence_grads,
     step_grads,
+    time_affine,
 )
 
 __all__ = ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
@@ -125,9 +126,9 @@ def lstm_forward(x: Array, h0: Array, Wx: Array, Wh: Array, b: Array) -> tuple[A
     """
     fn = "lstm_forward"
     xp = checked_namespace(fn, x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
-    N, T, D, H = check_sequence_inputs(fn, x, h0, Wx, Wh, b, gates=4)
+    N, T, _, H = check_sequence_inputs(fn, x, h0, Wx, Wh, b, gates=4)
     dtype, dev = xp.result_type(x, h0, Wx, Wh, b), x.device
-    xw = xp.reshape(kernels.matmul(xp.reshape(x, (N * T, D)), Wx, xp=xp) + b, (N, T, 4 * H))   # all steps' input terms
+    xw = time_affine(xp, x, Wx, b)   # all steps' input terms
     h = xp.empty((N, T, H), dtype=dtype, device=dev)
     c = xp.empty((N, T, H), dtype=dtype, device=dev)
     tanh_c = xp.empty((N, T, H), dtype=dtype, device=dev)
