@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import kernels
 from ..validation import check_indices, check_ndim, check_shape, checked_namespace, shape_of, unpack_cache
-from .losses import one_hot
+from .losses import log_softmax, one_hot
 from .recurrent_common import check_mask, time_affine, time_affine_grads
 
 __all__ = ["word_embedding_forward", "word_embedding_backward", "temporal_affine_forward",
@@ -134,8 +134,7 @@ def temporal_softmax_loss(x: Array, y: Array, mask: Array, verbose: bool = False
     check_mask(fn, mask, (N, T), x)
     x2 = xp.reshape(x, (N * T, V))
     weights = xp.astype(xp.reshape(mask, (N * T, 1)), x.dtype)
-    shifted = x2 - xp.max(x2, axis=1, keepdims=True)
-    log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    log_probs = log_softmax(xp, x2)
     onehot = one_hot(xp, xp.reshape(y, (N * T,)), V, x.dtype)
     loss = -xp.sum(weights * log_probs * onehot) / N
     dx2 = (xp.exp(log_probs) - onehot) * weights / N
