@@ -48,6 +48,10 @@ _NOT_ARRAYS = (bool, int, float, complex, str, bytes, list, tuple, dict)
 # Array types whose namespace has one device (NumPy's), mapped to that namespace: a call whose
 # arrays all share one of these types skips array-api-compat.
 _SINGLE_DEVICE_TYPES: dict[type, Any] = {}
+# Every array type a one-array check has seen, mapped to its namespace. One array has no other
+# array's device to agree with, so its namespace follows from its type alone (CuPy's and
+# array-api-strict's too): the shape checks every layer runs on each argument skip array-api-compat.
+_TYPE_NAMESPACES: dict[type, Any] = {}
 
 
 def _cached_namespace(fn: str, arrays: dict[str, Any]) -> Any:
@@ -109,8 +113,10 @@ def _array_namespace(fn: str, name: str, x: Any) -> Any:
     """The namespace of the one array ``x``; ``TypeError`` unless it is an array of a supported namespace."""
     if x is None or isinstance(x, _NOT_ARRAYS):
         raise TypeError(f"{fn}: {name} must be an array, got {type(x).__name__}")
-    xp = _SINGLE_DEVICE_TYPES.get(type(x))
-    return xp if xp is not None else _cached_namespace(fn, {name: x})
+    xp = _TYPE_NAMESPACES.get(type(x))
+    if xp is None:
+        xp = _TYPE_NAMESPACES[type(x)] = _cached_namespace(fn, {name: x})
+    return xp
 
 
 def check_array(fn: str, name: str, x: Any) -> None:
