@@ -48,6 +48,10 @@ _NOT_ARRAYS = (bool, int, float, complex, str, bytes, list, tuple, dict)
 # Array types whose namespace has one device (NumPy's), mapped to that namespace: a call whose
 # arrays all share one of these types skips array-api-compat.
 _SINGLE_DEVICE_TYPES: dict[type, Any] = {}
+# Every array type a one-array check has seen, mapped to its namespace. One array has no other
+# array's device to agree with, so its namespace follows from its type alone (CuPy's and
+# array-api-strict's too): the shape checks every layer runs on each argument skip array-api-compat.
+_TYPE_NAMESPACES: dict[type, Any] = {}
 
 
 def _cached_namespace(fn: str, arrays: dict[str, Any]) -> Any:
@@ -105,12 +109,19 @@ def unpack_cache(fn: str, cache: Any, size: int, made_by: str) -> tuple:
     return tuple(cache)
 
 
-def check_array(fn: str, name: str, x: Any) -> None:
-    """``TypeError`` unless ``x`` is an array of a supported namespace."""
+def _array_namespace(fn: str, name: str, x: Any) -> Any:
+    """The namespace of the one array ``x``; ``TypeError`` unless it is an array of a supported namespace."""
     if x is None or isinstance(x, _NOT_ARRAYS):
         raise TypeError(f"{fn}: {name} must be an array, got {type(x).__name__}")
-    if type(x) not in _SINGLE_DEVICE_TYPES:
-        _cached_namespace(fn, {name: x})
+    xp = _TYPE_NAMESPACES.get(type(x))
+    if xp is None:
+        xp = _TYPE_NAMESPACES[type(x)] = _cached_namespace(fn, {name: x})
+    return xp
+
+
+def check_array(fn: str, name: str, x: Any) -> None:
+    """``TypeError`` unless ``x`` is an array of a supported namespace."""
+    _array_namespace(fn, name, x)
 
 
 def check_ndim(fn: str, name: str, x: Any, ndim: int | tuple[int, ...], what: str = "") -> None:
@@ -202,8 +213,7 @@ def check_labels(fn: str, y: Any, num_samples: int, num_classes: int) -> None:
     ``TypeError`` for a non-integer dtype, ``ValueError`` for a wrong shape or a value out of
     range (the message gives the offending min/max).
     """
-    check_array(fn, "y", y)
-    xp = backend.namespace(y)
+    xp = _array_namespace(fn, "y", y)
     if not xp.isdtype(y.dtype, "integral"):
         raise TypeError(f"{fn}: y must hold integer class labels, got dtype {y.dtype}")
     if shape_of(y) != (num_samples,):
@@ -276,8 +286,7 @@ def check_indices(fn: str, name: str, idx: Any, shape: tuple[int, ...] | None, V
     ``TypeError`` for a non-integer dtype, ``ValueError`` for a wrong shape or an index out of
     range (the message gives the offending min/max). Reads the min/max (one device sync on a GPU).
     """
-    check_array(fn, name, idx)
-    xp = backend.namespace(idx)
+    xp = _array_namespace(fn, name, idx)
     if not xp.isdtype(idx.dtype, "integral"):
         raise TypeError(f"{fn}: {name} must hold integer word indices, got dtype {idx.dtype} with shape "
                         f"{shape_of(idx)}")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..validation import check_labels, check_ndim, checked_namespace
 
-__all__ = ["one_hot", "softmax_loss", "svm_loss"]
+__all__ = ["log_softmax", "one_hot", "softmax_loss", "svm_loss"]
 
 Array = Any
 
@@ -34,6 +34,13 @@ def one_hot(xp, y: Array, num_classes: int, dtype) -> Array:
     return xp.astype(y[:, None] == classes[None, :], dtype)
 
 
+def log_softmax(xp, x: Array) -> Array:
+    """Row-wise log-softmax of scores ``x (N, C)``: ``shifted - log(sum(exp(shifted)))`` with the
+    scores shifted by their row maximum first, so no ``exp`` can overflow."""
+    shifted = x - xp.max(x, axis=1, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+
+
 def softmax_loss(x: Array, y: Array) -> tuple[float, Array]:
     """Softmax cross-entropy loss, averaged over the minibatch.
 
@@ -54,8 +61,7 @@ def softmax_loss(x: Array, y: Array) -> tuple[float, Array]:
     """
     xp = _check_scores_and_labels("softmax_loss", x, y)
     N, C = x.shape
-    shifted = x - xp.max(x, axis=1, keepdims=True)
-    log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    log_probs = log_softmax(xp, x)
     onehot = one_hot(xp, y, C, x.dtype)
     loss = -xp.sum(log_probs * onehot) / N
     dx = (xp.exp(log_probs) - onehot) / N

@@ -19,9 +19,9 @@ from ..validation import check_shape, checked_namespace, shape_of, unpack_cache
 from .recurrent_common import (
     check_sequence_inputs,
     check_step_inputs,
-    result_dtype,
     sequence_grads,
     step_grads,
+    time_affine,
 )
 
 __all__ = ["lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward"]
@@ -126,9 +126,9 @@ def lstm_forward(x: Array, h0: Array, Wx: Array, Wh: Array, b: Array) -> tuple[A
     """
     fn = "lstm_forward"
     xp = checked_namespace(fn, x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
-    N, T, D, H = check_sequence_inputs(fn, x, h0, Wx, Wh, b, gates=4)
-    dtype, dev = result_dtype(xp, x, h0, Wx, Wh, b), x.device
-    xw = xp.reshape(kernels.matmul(xp.reshape(x, (N * T, D)), Wx, xp=xp) + b, (N, T, 4 * H))   # all steps' input terms
+    N, T, _, H = check_sequence_inputs(fn, x, h0, Wx, Wh, b, gates=4)
+    dtype, dev = xp.result_type(x, h0, Wx, Wh, b), x.device
+    xw = time_affine(xp, x, Wx, b)   # all steps' input terms
     h = xp.empty((N, T, H), dtype=dtype, device=dev)
     c = xp.empty((N, T, H), dtype=dtype, device=dev)
     tanh_c = xp.empty((N, T, H), dtype=dtype, device=dev)
@@ -158,7 +158,7 @@ def lstm_backward(dh: Array, cache: tuple) -> tuple[Array, Array, Array, Array, 
     xp = checked_namespace(fn, dh=dh, h=h)
     check_shape(fn, "dh", dh, shape_of(h), "must match the forward's h (N, T, H)")
     N, T, H = h.shape
-    dtype = result_dtype(xp, dh, h)
+    dtype = xp.result_type(dh, h)
     da = xp.empty((N, T, 4 * H), dtype=dtype, device=h.device)
     dnext_h = xp.zeros((N, H), dtype=dtype, device=h.device)   # recurrent gradients from step t + 1
     dnext_c = xp.zeros((N, H), dtype=dtype, device=h.device)

@@ -158,11 +158,10 @@ def batchnorm_rows(fn: str, x: Array, gamma: Array, beta: Array,
     return out, NormCache(xc, xhat, std, gamma, (0,), mode == "train")
 
 
-def scale_shift_grads(xp, dout: Array, cache: NormCache, sum_axes: Axes,
-                       keepdims: bool = False) -> tuple[Array, Array, Array]:
+def scale_shift_grads(xp, dout: Array, cache: NormCache, sum_axes: Axes) -> tuple[Array, Array, Array]:
     """``(dxhat, dgamma, dbeta)`` of ``out = gamma * xhat + beta``."""
-    dgamma = xp.sum(dout * cache.xhat, axis=sum_axes, keepdims=keepdims)
-    dbeta = xp.sum(dout, axis=sum_axes, keepdims=keepdims)
+    dgamma = xp.sum(dout * cache.xhat, axis=sum_axes)
+    dbeta = xp.sum(dout, axis=sum_axes)
     return dout * cache.gamma, dgamma, dbeta
 
 

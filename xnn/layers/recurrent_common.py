@@ -1,4 +1,6 @@
-"""Pieces shared by the recurrent layers: input checks, the stable sigmoid, and parameter gradients.
+"""Pieces shared by the recurrent layers: input checks, the stable sigmoid, the affine map applied at
+every time step (the temporal affine layer, and the sequence layers' input projection) and the
+parameter gradients.
 
 The checks read shapes and dtypes (word indices: :func:`xnn.validation.check_indices`) and raise
 ``ValueError``/``TypeError`` messages that name the layer, the argument and the shapes, like the
@@ -16,7 +18,7 @@ from .. import backend, kernels
 from ..validation import check_array, check_ndim, check_shape, shape_of
 
 __all__ = ["check_mask", "check_step_inputs", "check_sequence_inputs", "sigmoid",
-           "step_grads", "sequence_grads", "previous_states", "result_dtype"]
+           "step_grads", "sequence_grads", "previous_states", "time_affine", "time_affine_grads"]
 
 Array = Any
 
@@ -66,11 +68,6 @@ def check_mask(fn: str, mask: Array, shape: tuple[int, ...], like: Array) -> Non
     check_shape(fn, "mask", mask, shape, "one entry per (n, t) of y")
 
 
-def result_dtype(xp, *arrays: Array):
-    """The dtype the layer's arithmetic on ``arrays`` produces (type promotion of the standard)."""
-    return xp.result_type(*arrays)
-
-
 def sigmoid(x: Array) -> Array:
     """Elementwise logistic function ``1 / (1 + exp(-x))``, stable for any magnitude of ``x``.
 
@@ -102,17 +99,32 @@ def previous_states(xp, h0: Array, h: Array) -> Array:
     return xp.concat([xp.expand_dims(h0, axis=1), h[:, :T - 1, :]], axis=1)
 
 
+def time_affine(xp, x: Array, w: Array, b: Array) -> Array:
+    """``x[n, t] @ w + b`` for every step of ``x (N, T, D)``, ``w (D, M)``, ``b (M,)``: ``(N, T, M)``,
+    one matrix product over all ``N*T`` rows."""
+    N, T, D = x.shape
+    return xp.reshape(kernels.matmul(xp.reshape(x, (N * T, D)), w, xp=xp) + b, (N, T, w.shape[1]))
+
+
+def time_affine_grads(xp, dout: Array, x: Array, w: Array) -> tuple[Array, Array, Array]:
+    """Gradients of :func:`time_affine` from ``dout (N, T, M)``: ``(dx (N, T, D), dw (D, M), db (M,))``,
+    each one matrix product (or sum) over all ``N*T`` rows."""
+    N, T, D = x.shape
+    d2 = xp.reshape(dout, (N * T, w.shape[1]))
+    dx = xp.reshape(kernels.matmul(d2, xp.matrix_transpose(w), xp=xp), (N, T, D))
+    dw = kernels.matmul(xp.matrix_transpose(xp.reshape(x, (N * T, D))), d2, xp=xp)
+    return dx, dw, xp.sum(d2, axis=0)
+
+
 def sequence_grads(xp, da: Array, x: Array, h0: Array, h: Array, Wx: Array) -> tuple[Array, Array, Array, Array]:
     """Input and parameter gradients of a sequence from every step's ``da (N, T, G*H)``.
 
     The per-step terms are independent once ``da`` is known, so each is one matrix product over
-    all ``N*T`` rows: returns ``(dx (N, T, D), dWx (D, G*H), dWh (H, G*H), db (G*H,))``.
+    all ``N*T`` rows (the input side is :func:`time_affine_grads`): returns
+    ``(dx (N, T, D), dWx (D, G*H), dWh (H, G*H), db (G*H,))``.
     """
-    N, T, D = x.shape
-    GH = da.shape[2]
-    da2 = xp.reshape(da, (N * T, GH))
-    dx = xp.reshape(kernels.matmul(da2, xp.matrix_transpose(Wx), xp=xp), (N, T, D))
-    dWx = kernels.matmul(xp.matrix_transpose(xp.reshape(x, (N * T, D))), da2, xp=xp)
-    prev = previous_states(xp, h0, h)
-    dWh = kernels.matmul(xp.matrix_transpose(xp.reshape(prev, (N * T, h.shape[2]))), da2, xp=xp)
-    return dx, dWx, dWh, xp.sum(da2, axis=0)
+    dx, dWx, db = time_affine_grads(xp, da, x, Wx)
+    N, T, H = h.shape
+    prev = xp.reshape(previous_states(xp, h0, h), (N * T, H))
+    dWh = kernels.matmul(xp.matrix_transpose(prev), xp.reshape(da, (N * T, da.shape[2])), xp=xp)
+    return dx, dWx, dWh, db

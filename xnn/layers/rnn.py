@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import kernels
 from ..validation import check_shape, checked_namespace, shape_of, unpack_cache
-from .recurrent_common import check_sequence_inputs, check_step_inputs, result_dtype, sequence_grads, step_grads
+from .recurrent_common import check_sequence_inputs, check_step_inputs, sequence_grads, step_grads, time_affine
 
 __all__ = ["rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
 
@@ -76,9 +76,9 @@ def rnn_forward(x: Array, h0: Array, Wx: Array, Wh: Array, b: Array) -> tuple[Ar
     """
     fn = "rnn_forward"
     xp = checked_namespace(fn, x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
-    N, T, D, H = check_sequence_inputs(fn, x, h0, Wx, Wh, b, gates=1)
-    xw = xp.reshape(kernels.matmul(xp.reshape(x, (N * T, D)), Wx, xp=xp) + b, (N, T, H))   # all steps' input terms
-    h = xp.empty((N, T, H), dtype=result_dtype(xp, x, h0, Wx, Wh, b), device=x.device)
+    N, T, _, H = check_sequence_inputs(fn, x, h0, Wx, Wh, b, gates=1)
+    xw = time_affine(xp, x, Wx, b)   # all steps' input terms
+    h = xp.empty((N, T, H), dtype=xp.result_type(x, h0, Wx, Wh, b), device=x.device)
     prev = h0
     for t in range(T):
         prev = xp.tanh(xw[:, t, :] + kernels.matmul(prev, Wh, xp=xp))
@@ -102,7 +102,7 @@ def rnn_backward(dh: Array, cache: tuple) -> tuple[Array, Array, Array, Array, A
     xp = checked_namespace(fn, dh=dh, h=h)
     check_shape(fn, "dh", dh, shape_of(h), "must match the forward's h (N, T, H)")
     N, T, H = h.shape
-    da = xp.empty((N, T, H), dtype=result_dtype(xp, dh, h), device=h.device)
+    da = xp.empty((N, T, H), dtype=xp.result_type(dh, h), device=h.device)
     carry = xp.zeros((N, H), dtype=da.dtype, device=h.device)   # gradient from step t + 1
     Wh_T = xp.matrix_transpose(Wh)
     for t in range(T - 1, -1, -1):

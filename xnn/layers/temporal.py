@@ -12,8 +12,8 @@ from typing import Any
 
 from .. import kernels
 from ..validation import check_indices, check_ndim, check_shape, checked_namespace, shape_of, unpack_cache
-from .losses import one_hot
-from .recurrent_common import check_mask
+from .losses import log_softmax, one_hot
+from .recurrent_common import check_mask, time_affine, time_affine_grads
 
 __all__ = ["word_embedding_forward", "word_embedding_backward", "temporal_affine_forward",
            "temporal_affine_backward", "temporal_softmax_loss"]
@@ -63,7 +63,7 @@ def word_embedding_backward(dout: Array, cache: tuple[Array, Array]) -> Array:
     N, T = x.shape
     V, D = W.shape
     check_shape(fn, "dout", dout, (N, T, D), f"x {shape_of(x)}, W {shape_of(W)}")
-    dW = kernels.embedding_backward(xp.reshape(dout, (N * T, D)), xp.reshape(x, (N * T,)), V)
+    dW = kernels.embedding_backward(xp.reshape(dout, (N * T, D)), xp.reshape(x, (N * T,)), V, xp=xp)
     return dW if dW.dtype == W.dtype else xp.astype(dW, W.dtype)
 
 
@@ -84,7 +84,7 @@ def temporal_affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple]
     M = w.shape[1]
     check_shape(fn, "w", w, (D, M), f"x {shape_of(x)}")
     check_shape(fn, "b", b, (M,), f"w {shape_of(w)}")
-    out = xp.reshape(kernels.matmul(xp.reshape(x, (N * T, D)), w, xp=xp) + b, (N, T, M))
+    out = time_affine(xp, x, w, b)
     return out, (x, w, b, out)
 
 
@@ -101,12 +101,7 @@ def temporal_affine_backward(dout: Array, cache: tuple) -> tuple[Array, Array, A
     x, w, _, out = unpack_cache(fn, cache, 4, "temporal_affine_forward")
     xp = checked_namespace(fn, dout=dout, x=x, w=w)
     check_shape(fn, "dout", dout, shape_of(out), "must match the forward's out (N, T, M)")
-    N, T, D = x.shape
-    M = w.shape[1]
-    d2 = xp.reshape(dout, (N * T, M))
-    dx = xp.reshape(kernels.matmul(d2, xp.matrix_transpose(w), xp=xp), (N, T, D))
-    dw = kernels.matmul(xp.matrix_transpose(xp.reshape(x, (N * T, D))), d2, xp=xp)
-    return dx, dw, xp.sum(d2, axis=0)
+    return time_affine_grads(xp, dout, x, w)
 
 
 def temporal_softmax_loss(x: Array, y: Array, mask: Array, verbose: bool = False) -> tuple[float, Array]:
@@ -139,8 +134,7 @@ def temporal_softmax_loss(x: Array, y: Array, mask: Array, verbose: bool = False
     check_mask(fn, mask, (N, T), x)
     x2 = xp.reshape(x, (N * T, V))
     weights = xp.astype(xp.reshape(mask, (N * T, 1)), x.dtype)
-    shifted = x2 - xp.max(x2, axis=1, keepdims=True)
-    log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    log_probs = log_softmax(xp, x2)
     onehot = one_hot(xp, xp.reshape(y, (N * T,)), V, x.dtype)
     loss = -xp.sum(weights * log_probs * onehot) / N
     dx2 = (xp.exp(log_probs) - onehot) * weights / N
