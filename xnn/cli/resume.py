@@ -9,13 +9,13 @@ Any other setting flag is accepted only when it repeats the run's value.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import backend, npz
+from ..training.runs import read_json
 from .train import RESUME_OVERRIDES, SETTING_FLAGS
 
 __all__ = ["ResumePlan", "latest_checkpoint", "plan_resume"]
@@ -86,7 +86,7 @@ def plan_resume(args: argparse.Namespace, now: str) -> ResumePlan:
     its directory), or ``--epochs`` below the epochs already done.
     """
     run, checkpoint = _locate(Path(args.resume))
-    config = json.loads((run / "config.json").read_text())
+    config = read_json(run / "config.json", "the run's settings")
     if args.out is not None:
         raise ValueError(f"--out does not apply to --resume: the run continues in its own directory {run}")
     conflicts = _conflicts(args, config)

@@ -27,7 +27,7 @@ from .. import backend, npz
 from ..choices import valid_and_suggestion
 
 __all__ = ["DEFAULTS", "MODEL_NAMES", "PREPROCESSING_FILE", "Run", "build_model", "load_data", "load_run",
-           "load_test_data", "make_run_dir", "model_inputs", "write_json"]
+           "load_test_data", "make_run_dir", "model_inputs", "read_json", "write_json"]
 
 PREPROCESSING_FILE = "preprocessing.npz"
 MODEL_NAMES = ("cnn", "fc", "twolayer", "softmax")
@@ -135,6 +135,14 @@ def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2) + "\n")
 
 
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object at ``path``; ``ValueError`` naming the file and ``what`` it holds when it is not valid JSON."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{str(path)!r} ({what}) is not valid JSON: {err}") from err
+
+
 @dataclass
 class Run:
     """A trained run loaded back by :func:`load_run`.
@@ -172,13 +180,6 @@ class Run:
         return np.asarray(backend.to_numpy(self.model.predict_proba(self.inputs(images))))
 
 
-def _read_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{str(path)!r} ({what}) is not valid JSON: {err}") from err
-
-
 def _mean_image(run: Path, config: dict[str, Any]) -> np.ndarray | None:
     """``preprocessing.npz``'s mean image; else the mean of the training data the config names (run
     directories written before that file existed); None when the config names no such data."""
@@ -205,11 +206,11 @@ def load_run(run_dir: str | os.PathLike, device: str | None = None) -> Run:
     if not (run / "model.npz").is_file():
         raise FileNotFoundError(f"{str(run)!r} has no model.npz: the run did not finish; continue it with "
                                 f"xnn train --resume {run}")
-    config = _read_json(run / "config.json", "the run's settings")
+    config = read_json(run / "config.json", "the run's settings")
     settings = {**config, "device": backend.resolve_device(device)}
     model = build_model(settings, tuple(config.get("input_shape", DEFAULT_INPUT_SHAPE)))
     model.load_state_arrays(npz.load(run / "model.npz"), strict=True, fname=run / "model.npz")
     from ..data import CIFAR10_CLASSES
-    history = _read_json(run / "history.json", "the run's histories") if (run / "history.json").is_file() else {}
+    history = read_json(run / "history.json", "the run's histories") if (run / "history.json").is_file() else {}
     return Run(path=run, config=config, model=model, mean_image=_mean_image(run, config),
                class_names=list(config.get("class_names", CIFAR10_CLASSES)), history=history)
