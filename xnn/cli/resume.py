@@ -100,9 +100,10 @@ def plan_resume(args: argparse.Namespace, now: str) -> ResumePlan:
             raise ValueError(f"--epochs {args.epochs}: the run has already finished {epochs_done} epochs")
         entry["epochs"] = [config["epochs"], args.epochs]
         config["epochs"] = args.epochs
-    if args.device is not None and backend.resolve_device(args.device) != config["device"]:
-        entry["device"] = [config["device"], backend.resolve_device(args.device)]
-        config["device"] = entry["device"][1]
+    device = backend.resolve_device(args.device) if args.device is not None else config["device"]
+    if device != config["device"]:
+        entry["device"] = [config["device"], device]
+        config["device"] = device
     config.setdefault("resumed", []).append(entry)
     settings = {k: config[k] for k in SETTING_KEYS}
     return ResumePlan(run=run, checkpoint=checkpoint, config=config, settings=settings, epochs_done=epochs_done)
