@@ -17,10 +17,11 @@ from typing import Any
 from .. import backend, npz
 from ..training.runs import read_json
 from .train import RESUME_OVERRIDES, SETTING_FLAGS
+from .train_loop import CHECKPOINT_STEM, checkpoint_files
 
 __all__ = ["ResumePlan", "latest_checkpoint", "plan_resume"]
 
-_CHECKPOINT = re.compile(r"^checkpoint_epoch_(\d+)(_interrupted)?\.npz$")
+_CHECKPOINT = re.compile(rf"^{CHECKPOINT_STEM}_epoch_(\d+)(_interrupted)?\.npz$")
 SETTING_KEYS = tuple(SETTING_FLAGS.values()) + ("model_kwargs",)
 
 
@@ -28,7 +29,7 @@ def latest_checkpoint(run: Path) -> Path | None:
     """The newest ``checkpoint_epoch_<n>[_interrupted].npz`` of ``run`` (an interrupted one is newer
     than the epoch-end one of the same epoch), or None."""
     found = []
-    for path in run.glob("checkpoint_epoch_*.npz"):
+    for path in checkpoint_files(run):
         m = _CHECKPOINT.match(path.name)
         if m:
             found.append(((int(m.group(1)), m.group(2) is not None), path))

@@ -22,11 +22,19 @@ from ..training.runs import model_inputs
 
 __all__ = ["CliSolver", "fit_softmax", "fit_solver", "write_filters"]
 
+#: The checkpoint name ``xnn train`` gives the Solver: files ``checkpoint_epoch_<n>[_interrupted].npz``.
+CHECKPOINT_STEM = "checkpoint"
+
+
+def checkpoint_files(run: Path) -> list[Path]:
+    """The ``checkpoint_epoch_*.npz`` files in the run directory ``run``."""
+    return list(run.glob(f"{CHECKPOINT_STEM}_epoch_*.npz"))
+
 
 def _prune_checkpoints(keep: str) -> None:
     """Remove every ``checkpoint_epoch_*.npz`` next to ``keep`` except ``keep`` itself."""
     keep_path = Path(keep)
-    for path in keep_path.parent.glob("checkpoint_epoch_*.npz"):
+    for path in checkpoint_files(keep_path.parent):
         if path != keep_path:
             path.unlink(missing_ok=True)
 
