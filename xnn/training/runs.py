@@ -93,11 +93,12 @@ def load_test_data(source: str, data_dir: str | os.PathLike | None = None) -> tu
     """Every test image of ``source`` (``"sample"``: 400; ``"cifar10"``: the whole ``test_batch``) as
     raw NCHW float64 ``(N, 3, 32, 32)`` values 0..255, with int64 labels ``(N,)``."""
     from ..data import default_cifar10_dir, load_CIFAR_batch, load_sample
+    from ..data.paths import TEST_FILE
     if source == "sample":
         raw = load_sample(0, 0, None, subtract_mean=False)
         return raw["X_test"], raw["y_test"]
     root = Path(data_dir) if data_dir is not None else default_cifar10_dir()
-    X, y = load_CIFAR_batch(root / "test_batch")
+    X, y = load_CIFAR_batch(root / TEST_FILE)
     return np.ascontiguousarray(X.transpose(0, 3, 1, 2)), y
 
 
