@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 
 from .. import __version__
+from .common import warn
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -55,7 +56,7 @@ def _warnings_as_lines() -> Iterator[None]:
     previous = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"xnn: warning: {message}", file=sys.stderr, flush=True)
+        warn(str(message))
 
     with warnings.catch_warnings():
         # NumPy's floating-point warnings only repeat, less clearly, what the divergence warning and

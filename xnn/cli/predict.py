@@ -28,9 +28,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print ``<image>: <class> <p>%, ...`` per image (noting any resize)."""
     from ..data.images import read_image, resize
-    from ..training.runs import load_run
+    from ..training.runs import DEFAULT_INPUT_SHAPE, load_run
     loaded = load_run(args.run_dir, device=args.device)
-    C, H, W = loaded.config.get("input_shape", (3, 32, 32))
+    C, H, W = loaded.config.get("input_shape", DEFAULT_INPUT_SHAPE)  # the shape load_run built the model for
     originals = [read_image(path) for path in args.images]
     batch = np.stack([resize(img, H, W) for img in originals]).transpose(0, 3, 1, 2)
     proba = loaded.predict_proba(batch)

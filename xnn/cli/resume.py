@@ -9,18 +9,19 @@ Any other setting flag is accepted only when it repeats the run's value.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import backend, npz
+from ..training.runs import read_json
 from .train import RESUME_OVERRIDES, SETTING_FLAGS
+from .train_loop import CHECKPOINT_STEM, checkpoint_files
 
 __all__ = ["ResumePlan", "latest_checkpoint", "plan_resume"]
 
-_CHECKPOINT = re.compile(r"^checkpoint_epoch_(\d+)(_interrupted)?\.npz$")
+_CHECKPOINT = re.compile(rf"^{CHECKPOINT_STEM}_epoch_(\d+)(_interrupted)?\.npz$")
 SETTING_KEYS = tuple(SETTING_FLAGS.values()) + ("model_kwargs",)
 
 
@@ -28,7 +29,7 @@ def latest_checkpoint(run: Path) -> Path | None:
     """The newest ``checkpoint_epoch_<n>[_interrupted].npz`` of ``run`` (an interrupted one is newer
     than the epoch-end one of the same epoch), or None."""
     found = []
-    for path in run.glob("checkpoint_epoch_*.npz"):
+    for path in checkpoint_files(run):
         m = _CHECKPOINT.match(path.name)
         if m:
             found.append(((int(m.group(1)), m.group(2) is not None), path))
@@ -86,7 +87,7 @@ def plan_resume(args: argparse.Namespace, now: str) -> ResumePlan:
     its directory), or ``--epochs`` below the epochs already done.
     """
     run, checkpoint = _locate(Path(args.resume))
-    config = json.loads((run / "config.json").read_text())
+    config = read_json(run / "config.json", "the run's settings")
     if args.out is not None:
         raise ValueError(f"--out does not apply to --resume: the run continues in its own directory {run}")
     conflicts = _conflicts(args, config)
@@ -100,9 +101,10 @@ def plan_resume(args: argparse.Namespace, now: str) -> ResumePlan:
             raise ValueError(f"--epochs {args.epochs}: the run has already finished {epochs_done} epochs")
         entry["epochs"] = [config["epochs"], args.epochs]
         config["epochs"] = args.epochs
-    if args.device is not None and backend.resolve_device(args.device) != config["device"]:
-        entry["device"] = [config["device"], backend.resolve_device(args.device)]
-        config["device"] = entry["device"][1]
+    device = backend.resolve_device(args.device) if args.device is not None else config["device"]
+    if device != config["device"]:
+        entry["device"] = [config["device"], device]
+        config["device"] = device
     config.setdefault("resumed", []).append(entry)
     settings = {k: config[k] for k in SETTING_KEYS}
     return ResumePlan(run=run, checkpoint=checkpoint, config=config, settings=settings, epochs_done=epochs_done)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -121,7 +120,8 @@ def _resumed(args: argparse.Namespace) -> argparse.Namespace:
     stored_file = Path(args.resume) / CLI_ARGS
     if not stored_file.is_file():
         raise FileNotFoundError(f"sweep --resume: {stored_file} not found (not a sweep directory made by xnn sweep)")
-    stored = json.loads(stored_file.read_text())
+    from ..training.runs import read_json
+    stored = read_json(stored_file, "the sweep's options")
     return argparse.Namespace(**{**vars(args), **{k: stored.get(k) for k in _SWEEP_OPTIONS}, "out": args.resume})
 
 
@@ -136,14 +136,14 @@ def _quiet_dask() -> None:
 def run(args: argparse.Namespace) -> int:
     """``xnn sweep``: run the sweep, print the best trials; exit status 0."""
     from .. import sweep
-    from ..training.runs import make_run_dir
+    from ..training.runs import make_run_dir, write_json
     if args.resume:
         args = _resumed(args)
     space = space_from_args(args)
     sweep.space.check_trials(args.trials)  # before the sweep directory is made
     out = Path(args.out) if args.out else make_run_dir("sweeps", args.model)
     out.mkdir(parents=True, exist_ok=True)
-    (out / CLI_ARGS).write_text(json.dumps({k: getattr(args, k) for k in _SWEEP_OPTIONS}, indent=2) + "\n")
+    write_json(out / CLI_ARGS, {k: getattr(args, k) for k in _SWEEP_OPTIONS})
     fixed = {k: getattr(args, k) for k in ("update_rule", "batch_size") if getattr(args, k) is not None}
     _quiet_dask()
     print(f"sweep directory: {out}")

@@ -8,6 +8,7 @@ gets none).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,19 @@ from ..training.runs import model_inputs
 
 __all__ = ["CliSolver", "fit_softmax", "fit_solver", "write_filters"]
 
+#: The checkpoint name ``xnn train`` gives the Solver: files ``checkpoint_epoch_<n>[_interrupted].npz``.
+CHECKPOINT_STEM = "checkpoint"
+
+
+def checkpoint_files(run: Path) -> list[Path]:
+    """The ``checkpoint_epoch_*.npz`` files in the run directory ``run``."""
+    return list(run.glob(f"{CHECKPOINT_STEM}_epoch_*.npz"))
+
 
 def _prune_checkpoints(keep: str) -> None:
     """Remove every ``checkpoint_epoch_*.npz`` next to ``keep`` except ``keep`` itself."""
     keep_path = Path(keep)
-    for path in keep_path.parent.glob("checkpoint_epoch_*.npz"):
+    for path in checkpoint_files(keep_path.parent):
         if path != keep_path:
             path.unlink(missing_ok=True)
 
@@ -39,6 +48,10 @@ class CliSolver(Solver):
         super()._reset()
         self._started = time.perf_counter()
         self._reported = 0  # loss_history entries already summarized in an epoch line
+
+    def resume(self, path: str | os.PathLike, restore_rng: bool = True) -> None:
+        super().resume(path, restore_rng)
+        self._reported = len(self.loss_history)  # epoch lines summarize only the steps run after the resume
 
     def _check_and_record(self, bar: Any) -> None:
         super()._check_and_record(bar)
@@ -89,7 +102,6 @@ def fit_solver(model: Any, data: dict[str, Any], settings: dict[str, Any], *, pr
     solver.epoch_lines = epoch_lines
     if resume is not None:
         solver.resume(resume)
-        solver._reported = len(solver.loss_history)
     solver.train()
     hist: dict[str, Any] = {k: [float(v) for v in getattr(solver, k)]
                             for k in ("loss_history", "train_acc_history", "val_acc_history")}

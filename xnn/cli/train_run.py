@@ -120,8 +120,8 @@ def _train(args: argparse.Namespace, run: Path, settings: dict[str, Any], data: 
                                           epoch_lines=not args.quiet)
         else:
             hist = train_loop.fit_solver(model, data, settings, progress_setting=progress_setting,
-                                         epoch_lines=not args.quiet, checkpoint_name=str(run / "checkpoint"),
-                                         resume=resume)
+                                         epoch_lines=not args.quiet,
+                                         checkpoint_name=str(run / train_loop.CHECKPOINT_STEM), resume=resume)
     except KeyboardInterrupt:
         return _interrupted(run, created)
     except BaseException as exc:
@@ -169,7 +169,7 @@ def _finish(run: Path, model: Any, settings: dict[str, Any], data: dict[str, Any
     plot_history(hist, run / "history.png")
     note = train_loop.write_filters(model, settings["model"], run / "filters.png", data["class_names"])
     npz.save_atomic(run / "model.npz", model.state_arrays())
-    for path in run.glob("checkpoint_epoch_*.npz"):
+    for path in train_loop.checkpoint_files(run):
         path.unlink(missing_ok=True)
     n_train, n_val = data["X_train"].shape[0], data["X_val"].shape[0]
     kept = "weights after the last epoch" if settings["model"] == "softmax" else \

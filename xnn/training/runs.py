@@ -27,7 +27,7 @@ from .. import backend, npz
 from ..choices import valid_and_suggestion
 
 __all__ = ["DEFAULTS", "MODEL_NAMES", "PREPROCESSING_FILE", "Run", "build_model", "load_data", "load_run",
-           "load_test_data", "make_run_dir", "model_inputs", "write_json"]
+           "load_test_data", "make_run_dir", "model_inputs", "read_json", "write_json"]
 
 PREPROCESSING_FILE = "preprocessing.npz"
 MODEL_NAMES = ("cnn", "fc", "twolayer", "softmax")
@@ -93,11 +93,12 @@ def load_test_data(source: str, data_dir: str | os.PathLike | None = None) -> tu
     """Every test image of ``source`` (``"sample"``: 400; ``"cifar10"``: the whole ``test_batch``) as
     raw NCHW float64 ``(N, 3, 32, 32)`` values 0..255, with int64 labels ``(N,)``."""
     from ..data import default_cifar10_dir, load_CIFAR_batch, load_sample
+    from ..data.paths import TEST_FILE
     if source == "sample":
         raw = load_sample(0, 0, None, subtract_mean=False)
         return raw["X_test"], raw["y_test"]
     root = Path(data_dir) if data_dir is not None else default_cifar10_dir()
-    X, y = load_CIFAR_batch(root / "test_batch")
+    X, y = load_CIFAR_batch(root / TEST_FILE)
     return np.ascontiguousarray(X.transpose(0, 3, 1, 2)), y
 
 
@@ -133,6 +134,14 @@ def model_inputs(model_name: str, X: np.ndarray, device: str) -> Any:
 def write_json(path: Path, obj: Any) -> None:
     """``obj`` as indented JSON at ``path`` (a trailing newline, so the file ends cleanly)."""
     path.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object at ``path``; ``ValueError`` naming the file and ``what`` it holds when it is not valid JSON."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{str(path)!r} ({what}) is not valid JSON: {err}") from err
 
 
 @dataclass
@@ -172,13 +181,6 @@ class Run:
         return np.asarray(backend.to_numpy(self.model.predict_proba(self.inputs(images))))
 
 
-def _read_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{str(path)!r} ({what}) is not valid JSON: {err}") from err
-
-
 def _mean_image(run: Path, config: dict[str, Any]) -> np.ndarray | None:
     """``preprocessing.npz``'s mean image; else the mean of the training data the config names (run
     directories written before that file existed); None when the config names no such data."""
@@ -205,11 +207,11 @@ def load_run(run_dir: str | os.PathLike, device: str | None = None) -> Run:
     if not (run / "model.npz").is_file():
         raise FileNotFoundError(f"{str(run)!r} has no model.npz: the run did not finish; continue it with "
                                 f"xnn train --resume {run}")
-    config = _read_json(run / "config.json", "the run's settings")
+    config = read_json(run / "config.json", "the run's settings")
     settings = {**config, "device": backend.resolve_device(device)}
     model = build_model(settings, tuple(config.get("input_shape", DEFAULT_INPUT_SHAPE)))
     model.load_state_arrays(npz.load(run / "model.npz"), strict=True, fname=run / "model.npz")
     from ..data import CIFAR10_CLASSES
-    history = _read_json(run / "history.json", "the run's histories") if (run / "history.json").is_file() else {}
+    history = read_json(run / "history.json", "the run's histories") if (run / "history.json").is_file() else {}
     return Run(path=run, config=config, model=model, mean_image=_mean_image(run, config),
                class_names=list(config.get("class_names", CIFAR10_CLASSES)), history=history)
