@@ -75,7 +75,7 @@ def prepare_xnn_job(inputs: dict[str, Any], device: str) -> Prepared:
 
 def prepare_torch_job(torch, inputs: dict[str, Any], tdev: str) -> Prepared:
     """PyTorch: the same network, ``torch.optim.Adam`` and ``loss.backward()`` per minibatch."""
-    F = torch.nn.functional
+    from .torch_side import three_layer_loss
     settings = inputs["settings"]
     params = [torch.tensor(inputs["params"][k], device=tdev, requires_grad=True) for k in TRAIN_PARAMS]
     optimizer = torch.optim.Adam(params, lr=settings["lr"])
@@ -86,10 +86,7 @@ def prepare_torch_job(torch, inputs: dict[str, Any], tdev: str) -> Prepared:
 
     def epoch() -> tuple:
         for idx in batches:
-            W1, b1, W2, b2, W3, b3 = params
-            h = F.max_pool2d(F.relu(F.conv2d(X[idx], W1, b1, padding=pad)), 2, stride=2)
-            h = F.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
-            loss = F.cross_entropy(h @ W3 + b3, y[idx]) + 0.5 * reg * sum((W * W).sum() for W in (W1, W2, W3))
+            loss = three_layer_loss(torch, params, X[idx], y[idx], pad, reg)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
