@@ -52,11 +52,10 @@ def job_inputs(case: Case, dtype: str) -> dict[str, Any]:
 
 def prepare_xnn_job(inputs: dict[str, Any], device: str) -> Prepared:
     """xnn: ``model.loss`` and ``optim.adam`` on every parameter, per minibatch (the Solver's step)."""
-    from ..models import ThreeLayerConvNet
     from ..optim import adam
+    from ..training.runs import build_model
     settings = inputs["settings"]
-    model = ThreeLayerConvNet(reg=settings["reg"], dtype=np.dtype(settings["dtype"]).type, device=device,
-                              **settings["model_kwargs"])
+    model = build_model({**settings, "device": device}, inputs["X"].shape[1:])
     model.params = {k: backend.to_device(v.copy(), device) for k, v in inputs["params"].items()}
     configs = {k: {"learning_rate": settings["lr"]} for k in TRAIN_PARAMS}
     X, y = inputs["X"], inputs["y"]
