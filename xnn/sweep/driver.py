@@ -19,7 +19,7 @@ from .best import write_best_run
 from .plot import plot_sweep
 from .progress import Progress
 from .space import Choice, SweepError, check_space, trial_plan
-from .trial import allowed_keys, check_integer_ranges, check_model, check_solver_kwargs, run_trial
+from .trial import allowed_keys, check_integer_ranges, check_model, check_solver_kwargs, failed_outcome, run_trial
 
 __all__ = ["load_data", "plan_tasks", "run"]
 
@@ -77,8 +77,7 @@ def _check_run_args(epochs: Any, device: Any, dtype: Any) -> None:
 def _failure(task: Mapping[str, Any], exc: BaseException) -> dict[str, Any]:
     """The result of a trial whose task never returned (e.g. its workers kept dying)."""
     return {"trial": task["trial"], "seed": task["seed"], "config": task["config"], "worker": None,
-            "status": "failed", "error": f"{type(exc).__name__}: {exc}", "best_val_acc": None,
-            "final_val_acc": None, "train_acc": None, "loss": None, "seconds": None}
+            **failed_outcome(exc), "seconds": None}
 
 
 def _execute(client: Any, tasks: list[dict[str, Any]], arrays: Mapping[str, np.ndarray], progress: Progress,
