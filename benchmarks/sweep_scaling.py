@@ -40,23 +40,12 @@ import time
 from typing import Any
 
 from xnn import sweep
+from xnn.bench.report import cpu_model
 from xnn.data import load_sample
 from xnn.sweep.cluster import local_cluster, usable_cpus
 
 SPACE = {"learning_rate": ("log", 1e-4, 1e-2), "reg": ("log", 1e-5, 1e-1)}
 VARYING = ("seconds", "worker", "state")
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` says)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def sequential(tasks: list[dict[str, Any]], data: dict[str, Any], threads: int | None) -> tuple[float, list]:

@@ -105,23 +105,23 @@ def make_cases(quick: bool = False, names: tuple[str, ...] | None = None, device
 
     ``names`` filters by case name (see ``CASE_NAMES``); None means ``DEFAULT_CASES[device]``.
     """
+    # The cold case times conv B's forward, so it takes conv B's shapes.
     if quick:
         net = {"input_dim": (3, 8, 8), "num_filters": 4, "filter_size": 7, "hidden_dim": 10, "num_classes": 10}
-        cases = [_conv_case("convA", "conv A 3x3 s2", (4, 3, 9, 9), (5, 3, 3, 3), 2, 1),
-                 _conv_case("convB", "conv B 7x7 s1", (2, 3, 8, 8), (4, 3, 7, 7), 1, 3),
+        conv_b = _conv_case("convB", "conv B 7x7 s1", (2, 3, 8, 8), (4, 3, 7, 7), 1, 3)
+        cases = [_conv_case("convA", "conv A 3x3 s2", (4, 3, 9, 9), (5, 3, 3, 3), 2, 1), conv_b,
                  _conv_case("convL", "conv L 3x3 s1", (2, 4, 6, 6), (4, 4, 3, 3), 1, 1),
                  _pool_case("pool", (2, 3, 8, 8)), _pool_case("poolL", (2, 4, 8, 8)),
                  _net_case("train", 4, net), _net_case("epoch50", 4, net, 10), _net_case("epoch256", 6, net, 10),
-                 *_user_cases(net, 4, _conv_case("cold", "", (2, 3, 8, 8), (4, 3, 7, 7), 1, 3), 40)]
+                 *_user_cases(net, 4, conv_b, 40)]
     else:
         net = {"input_dim": (3, 32, 32), "num_filters": 32, "filter_size": 7, "hidden_dim": 100, "num_classes": 10}
-        cases = [_conv_case("convA", "conv A 3x3 s2", (100, 3, 31, 31), (25, 3, 3, 3), 2, 1),
-                 _conv_case("convB", "conv B 7x7 s1", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3),
+        conv_b = _conv_case("convB", "conv B 7x7 s1", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3)
+        cases = [_conv_case("convA", "conv A 3x3 s2", (100, 3, 31, 31), (25, 3, 3, 3), 2, 1), conv_b,
                  _conv_case("convL", "conv L 3x3 s1", (256, 64, 32, 32), (64, 64, 3, 3), 1, 1),
                  _pool_case("pool", (100, 3, 32, 32)), _pool_case("poolL", (256, 64, 32, 32)),
                  _net_case("train", 50, net), _net_case("epoch50", 50, net, EPOCH_IMAGES),
-                 _net_case("epoch256", 256, net, EPOCH_IMAGES),
-                 *_user_cases(net, 50, _conv_case("cold", "", (50, 3, 32, 32), (32, 3, 7, 7), 1, 3), 2000)]
+                 _net_case("epoch256", 256, net, EPOCH_IMAGES), *_user_cases(net, 50, conv_b, 2000)]
     from .recurrent import recurrent_cases
     cases += recurrent_cases(quick)
     unknown = set(names or ()) - set(CASE_NAMES)

@@ -52,11 +52,10 @@ def job_inputs(case: Case, dtype: str) -> dict[str, Any]:
 
 def prepare_xnn_job(inputs: dict[str, Any], device: str) -> Prepared:
     """xnn: ``model.loss`` and ``optim.adam`` on every parameter, per minibatch (the Solver's step)."""
-    from ..models import ThreeLayerConvNet
     from ..optim import adam
+    from ..training.runs import build_model
     settings = inputs["settings"]
-    model = ThreeLayerConvNet(reg=settings["reg"], dtype=np.dtype(settings["dtype"]).type, device=device,
-                              **settings["model_kwargs"])
+    model = build_model({**settings, "device": device}, inputs["X"].shape[1:])
     model.params = {k: backend.to_device(v.copy(), device) for k, v in inputs["params"].items()}
     configs = {k: {"learning_rate": settings["lr"]} for k in TRAIN_PARAMS}
     X, y = inputs["X"], inputs["y"]
@@ -75,7 +74,7 @@ def prepare_xnn_job(inputs: dict[str, Any], device: str) -> Prepared:
 
 def prepare_torch_job(torch, inputs: dict[str, Any], tdev: str) -> Prepared:
     """PyTorch: the same network, ``torch.optim.Adam`` and ``loss.backward()`` per minibatch."""
-    F = torch.nn.functional
+    from .torch_side import three_layer_loss
     settings = inputs["settings"]
     params = [torch.tensor(inputs["params"][k], device=tdev, requires_grad=True) for k in TRAIN_PARAMS]
     optimizer = torch.optim.Adam(params, lr=settings["lr"])
@@ -86,10 +85,7 @@ def prepare_torch_job(torch, inputs: dict[str, Any], tdev: str) -> Prepared:
 
     def epoch() -> tuple:
         for idx in batches:
-            W1, b1, W2, b2, W3, b3 = params
-            h = F.max_pool2d(F.relu(F.conv2d(X[idx], W1, b1, padding=pad)), 2, stride=2)
-            h = F.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
-            loss = F.cross_entropy(h @ W3 + b3, y[idx]) + 0.5 * reg * sum((W * W).sum() for W in (W1, W2, W3))
+            loss = three_layer_loss(torch, params, X[idx], y[idx], pad, reg)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
 from .cases import Case, Prepared
+from .torch_side import _tensor
+from .xnn_side import _on
 
 __all__ = ["RECURRENT_CASE_NAMES", "recurrent_cases", "recurrent_inputs", "prepare_recurrent_xnn",
            "prepare_recurrent_torch"]
@@ -60,10 +61,6 @@ def recurrent_inputs(case: Case, dtype: str) -> dict[str, Any]:
               "W_vocab": rs.randn(H, V) / np.sqrt(H), "b_vocab": np.zeros(V)}
     return {"features": rs.randn(N, D).astype(dtype), "captions": captions.astype(np.int32),
             "params": {k: v.astype(dtype) for k, v in params.items()}}
-
-
-def _on(device: str, a: Any) -> Any:
-    return backend.to_device(a, device) if device != "cpu" else a
 
 
 def prepare_recurrent_xnn(case: Case, inputs: dict[str, Any], device: str) -> Prepared:
@@ -123,13 +120,11 @@ def _from_torch_gates(torch, g, H: int):
 
 def prepare_recurrent_torch(torch, case: Case, inputs: dict[str, Any], tdev: str) -> Prepared:
     """The PyTorch path on torch device ``tdev``; outputs in xnn's layouts."""
-    def tensor(a: np.ndarray, grad: bool = False):
-        return torch.tensor(np.ascontiguousarray(a), device=tdev).requires_grad_(grad)
-
     if case.kind == "lstm":
         H = case.shapes["H"]
         lstm = _lstm_module(torch, inputs["Wx"], inputs["Wh"], inputs["b"], tdev)
-        x, h0, dout = tensor(inputs["x"], True), tensor(inputs["h0"], True), tensor(inputs["dout"])
+        x, h0 = _tensor(torch, inputs["x"], tdev, True), _tensor(torch, inputs["h0"], tdev, True)
+        dout = _tensor(torch, inputs["dout"], tdev)
         c0 = torch.zeros_like(h0)
         weights = (lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0)
         state: dict[str, Any] = {}
@@ -145,16 +140,16 @@ def prepare_recurrent_torch(torch, case: Case, inputs: dict[str, Any], tdev: str
 
         fwd()
         return Prepared({"fwd": fwd, "bwd": bwd})
-    return _prepare_caption_torch(torch, case, inputs, tdev, tensor)
+    return _prepare_caption_torch(torch, case, inputs, tdev)
 
 
-def _prepare_caption_torch(torch, case: Case, inputs: dict[str, Any], tdev: str, tensor) -> Prepared:
+def _prepare_caption_torch(torch, case: Case, inputs: dict[str, Any], tdev: str) -> Prepared:
     F = torch.nn.functional
     H, N = case.shapes["H"], case.shapes["N"]
     p = inputs["params"]
     lstm = _lstm_module(torch, p["Wx"], p["Wh"], p["b"], tdev)
-    dense = {k: tensor(p[k], True) for k in ("W_embed", "W_proj", "b_proj", "W_vocab", "b_vocab")}
-    features = tensor(inputs["features"])
+    dense = {k: _tensor(torch, p[k], tdev, True) for k in ("W_embed", "W_proj", "b_proj", "W_vocab", "b_vocab")}
+    features = _tensor(torch, inputs["features"], tdev)
     captions = torch.tensor(inputs["captions"].astype(np.int64), device=tdev)
     caps_in, caps_out = captions[:, :-1], captions[:, 1:]
     mask = caps_out != 0

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["machine_info", "format_machine", "format_table", "target_for", "load_average", "busy_warning",
-           "CPU_TARGETS"]
+           "cpu_model", "CPU_TARGETS"]
 
 # (case, op) -> (metric, {dtype: largest allowed value}); the dtype None applies to every dtype.
 CPU_TARGETS: dict[tuple[str, str], tuple[str, dict[str | None, float]]] = {
@@ -65,7 +65,8 @@ def target_for(row: dict) -> dict | None:
     return None
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` says)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -142,7 +143,7 @@ def machine_info() -> dict[str, Any]:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         usable = os.cpu_count()
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
             "python": platform.python_version(), "platform": platform.platform(),
             "numpy": np.__version__, "blas": _blas(), "torch": _torch_info(), "xnn": __version__,
             "gpu": _gpu_info(), "loadavg": load_average(), "git": _git_state(), "threads": _threads()}

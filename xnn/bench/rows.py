@@ -67,7 +67,6 @@ def result_row(case: Case, op: str, dtype: str, device: str, runs: dict, setting
     row["errors"] = _errors(case, op, runs, scaled_error)
     row["max_rel_err"] = {p: max(e.values()) for p, e in row["errors"].items()}
     row["errors_elementwise"] = _errors(case, op, runs, rel_error)
-    row["target"] = target_for(row)
     return row
 
 
@@ -75,18 +74,12 @@ def sum_row(fwd: dict, bwd: dict, case: Case) -> dict:
     """The ``fwd+bwd`` row: sums of the fwd and bwd medians, the larger errors."""
     def add(a: float | None, b: float | None) -> float | None:
         return a + b if a is not None and b is not None else None
-    row = {**fwd, "op": "fwd+bwd", "peak_mem_bytes": None, "im2col_bytes": None}
-    row["ms"] = {p: add(fwd["ms"][p], bwd["ms"][p]) for p in PATHS}
-    row["ms_min"] = {p: add(fwd["ms_min"][p], bwd["ms_min"][p]) for p in PATHS}
+    ms = {p: add(fwd["ms"][p], bwd["ms"][p]) for p in PATHS}
+    ms_min = {p: add(fwd["ms_min"][p], bwd["ms_min"][p]) for p in PATHS}
+    # base_row derives the FLOPs, rates, ratios and target from the summed times, as for any other row
+    row = base_row(case, "fwd+bwd", fwd["dtype"], fwd["device"], ms, ms_min, fwd["extra"],
+                   repeat=fwd["repeat"], warmup=fwd["warmup"])
     for key in ("errors", "errors_elementwise"):
         row[key] = {p: {**fwd[key][p], **bwd[key][p]} for p in fwd[key]}
     row["max_rel_err"] = {p: max(e.values()) for p, e in row["errors"].items()}
-    ms = row["ms"]
-    row["ratio_fast_torch"] = ms["fast"] / ms["torch"] if ms["fast"] and ms["torch"] else None
-    row["ratio_generic_fast"] = ms["generic"] / ms["fast"] if ms["generic"] and ms["fast"] else None
-    row["flops"] = conv_flops(case)["fwd+bwd"] if case.kind == "conv" else None
-    row["gflops"] = {p: (row["flops"] / (v * 1e6) if row["flops"] and v else None) for p, v in ms.items()}
-    row["target"] = target_for(row)
     return row
-
-

@@ -100,7 +100,7 @@ def _run_paths(case: Case, paths: Sequence[str], inputs: dict, device: str, dtyp
     return runs
 
 
-def _cold_rows(case: Case, dtype: str, device: str, paths: Sequence[str], warmup: int, repeat: int) -> list[dict]:
+def _cold_rows(case: Case, dtype: str, device: str, paths: Sequence[str], repeat: int) -> list[dict]:
     """The ``cold`` case: first call vs warm median in fresh processes, xnn fast (and torch)."""
     found = {p: cold_times(case, dtype, p, repeat) for p in ("fast", "torch") if p in paths}
     ms = {p: (found[p]["cold_ms"] if found.get(p) else None) for p in PATHS}
@@ -114,7 +114,7 @@ def _run_case(case: Case, dtype: str, device: str, paths: Sequence[str], torch, 
     repeat = case.repeat if case.repeat is not None else repeat
     warmup = case.warmup if case.warmup is not None else warmup
     if case.kind == "cold":
-        return _cold_rows(case, dtype, device, paths, warmup, repeat)
+        return _cold_rows(case, dtype, device, paths, repeat)
     if case.kind == "contended":
         paths = tuple(p for p in paths if p != "generic")   # what users feel: xnn next to torch
     inputs = host_inputs(case, dtype)

@@ -20,8 +20,8 @@ import numpy as np
 
 from .cases import LEARNING_RATE, TRAIN_PARAMS, Case, Prepared
 
-__all__ = ["configure_cuda", "cuda_settings", "import_torch", "prepare_torch", "set_threads", "to_host", "torch_device",
-           "torch_sync"]
+__all__ = ["configure_cuda", "cuda_settings", "import_torch", "prepare_torch", "set_threads", "three_layer_loss",
+           "to_host", "torch_device", "torch_sync"]
 
 
 def import_torch():
@@ -125,20 +125,27 @@ def _prepare_pool(torch, inputs: dict[str, Any], tdev: str) -> Prepared:
     return Prepared({"fwd": fwd, "bwd": bwd})
 
 
-def _prepare_train(torch, case: Case, inputs: dict[str, Any], tdev: str, reg: float = 0.0) -> Prepared:
+def three_layer_loss(torch, params, X, y, pad: int, reg: float = 0.0):
+    """ThreeLayerConvNet's loss on ``params`` (W1, b1, W2, b2, W3, b3): conv -> relu -> 2x2 max-pool ->
+    affine -> relu -> affine -> softmax cross-entropy, plus ``0.5*reg*sum W^2`` when ``reg`` > 0."""
     F = torch.nn.functional
+    W1, b1, W2, b2, W3, b3 = params
+    h = F.max_pool2d(F.relu(F.conv2d(X, W1, b1, stride=1, padding=pad)), 2, stride=2)
+    h = F.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
+    loss = F.cross_entropy(h @ W3 + b3, y)
+    if reg:
+        loss = loss + 0.5 * reg * sum((W * W).sum() for W in (W1, W2, W3))
+    return loss
+
+
+def _prepare_train(torch, case: Case, inputs: dict[str, Any], tdev: str, reg: float = 0.0) -> Prepared:
     params = [_tensor(torch, inputs["params"][k], tdev, True) for k in TRAIN_PARAMS]
     X = _tensor(torch, inputs["X"], tdev)
     y = torch.tensor(inputs["y"], device=tdev)
     pad = (case.shapes["filter_size"] - 1) // 2
 
     def update(Xb, yb) -> tuple:
-        W1, b1, W2, b2, W3, b3 = params
-        h = F.max_pool2d(F.relu(F.conv2d(Xb, W1, b1, stride=1, padding=pad)), 2, stride=2)
-        h = F.relu(h.reshape(h.shape[0], -1) @ W2 + b2)
-        loss = F.cross_entropy(h @ W3 + b3, yb)
-        if reg:
-            loss = loss + 0.5 * reg * sum((W * W).sum() for W in (W1, W2, W3))
+        loss = three_layer_loss(torch, params, Xb, yb, pad, reg)
         grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
             for p, g in zip(params, grads):

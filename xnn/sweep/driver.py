@@ -19,7 +19,7 @@ from .best import write_best_run
 from .plot import plot_sweep
 from .progress import Progress
 from .space import Choice, SweepError, check_space, trial_plan
-from .trial import allowed_keys, check_integer_ranges, check_model, check_solver_kwargs, run_trial
+from .trial import allowed_keys, check_integer_ranges, check_model, check_solver_kwargs, failed_outcome, run_trial
 
 __all__ = ["load_data", "plan_tasks", "run"]
 
@@ -77,8 +77,7 @@ def _check_run_args(epochs: Any, device: Any, dtype: Any) -> None:
 def _failure(task: Mapping[str, Any], exc: BaseException) -> dict[str, Any]:
     """The result of a trial whose task never returned (e.g. its workers kept dying)."""
     return {"trial": task["trial"], "seed": task["seed"], "config": task["config"], "worker": None,
-            "status": "failed", "error": f"{type(exc).__name__}: {exc}", "best_val_acc": None,
-            "final_val_acc": None, "train_acc": None, "loss": None, "seconds": None}
+            **failed_outcome(exc), "seconds": None}
 
 
 def _execute(client: Any, tasks: list[dict[str, Any]], arrays: Mapping[str, np.ndarray], progress: Progress,
@@ -114,6 +113,18 @@ def _execute(client: Any, tasks: list[dict[str, Any]], arrays: Mapping[str, np.n
         raise
 
 
+def _plan(space: Mapping[str, Any], model: str, trials: int, epochs: int, search: str, seed: int, device: str,
+          dtype: str, solver_kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """The checked space dimensions, the checked Solver arguments and the tasks (see :func:`plan_tasks`)."""
+    check_model(model)
+    dims = check_space(space, allowed_keys(model))
+    check_integer_ranges(dims)
+    fixed = check_solver_kwargs(solver_kwargs)
+    _check_run_args(epochs, device, dtype)
+    common = {"model": model, "epochs": int(epochs), "dtype": dtype, "device": device, "solver_kwargs": fixed}
+    return dims, fixed, [{**t, **common} for t in trial_plan(dims, trials, search, seed)]
+
+
 def plan_tasks(space: Mapping[str, Any], *, model: str, trials: int, epochs: int, search: str = "random",
                seed: int = 0, device: str = "cpu", dtype: str = "float32",
                **solver_kwargs: Any) -> list[dict[str, Any]]:
@@ -121,13 +132,7 @@ def plan_tasks(space: Mapping[str, Any], *, model: str, trials: int, epochs: int
 
     Raises :class:`SweepError` for a bad model, space, trial count, epochs, device, dtype or Solver argument.
     """
-    check_model(model)
-    dims = check_space(space, allowed_keys(model))
-    check_integer_ranges(dims)
-    solver_kwargs = check_solver_kwargs(solver_kwargs)
-    _check_run_args(epochs, device, dtype)
-    common = {"model": model, "epochs": int(epochs), "dtype": dtype, "device": device, "solver_kwargs": solver_kwargs}
-    return [{**t, **common} for t in trial_plan(dims, trials, search, seed)]
+    return _plan(space, model, trials, epochs, search, seed, device, dtype, solver_kwargs)[2]
 
 
 def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] = "sample", trials: int,
@@ -150,18 +155,16 @@ def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] =
     best_val_acc, final_val_acc, train_acc, loss, train_acc_history, val_acc_history, seconds, worker``.
     Raises :class:`SweepError` for bad arguments, before anything runs.
     """
-    tasks = plan_tasks(space, model=model, trials=trials, epochs=epochs, search=search, seed=seed, device=device,
-                       dtype=dtype, **solver_kwargs)
+    dims, solver_kwargs, tasks = _plan(space, model, trials, epochs, search, seed, device, dtype, solver_kwargs)
     cluster.check_placement(scheduler, workers)
-    solver_kwargs = tasks[0]["solver_kwargs"]
-    dims = check_space(space, allowed_keys(model))
     arrays = load_data(data, dtype)
+    source = data if isinstance(data, str) else "custom"
     previous: list[dict[str, Any]] = []
     out_dir, log = None, None
     if out is not None:
         definition = {"model": model, "space": _space_json(dims), "trials": int(trials), "epochs": int(epochs),
                       "search": search, "seed": int(seed), "dtype": dtype, "solver_kwargs": solver_kwargs,
-                      "data": data if isinstance(data, str) else "custom", "data_sha256": _fingerprint(arrays)}
+                      "data": source, "data_sha256": _fingerprint(arrays)}
         out_dir, log = files.open_sweep_dir(out, definition)
         previous = log.read()
     recorded = {r["trial"] for r in previous}
@@ -170,7 +173,7 @@ def run(space: Mapping[str, Any], *, model: str, data: str | Mapping[str, Any] =
         logger.info("sweep: %d of %d trials already recorded in %s; running the other %d", len(recorded), len(tasks),
                     out_dir, len(todo))
     progress = Progress(len(tasks), previous)
-    data_info = {"data": data if isinstance(data, str) else "custom", "data_dir": None,
+    data_info = {"data": source, "data_dir": None,
                  "num_train": None, "num_val": None, "num_train_images": int(arrays["X_train"].shape[0]),
                  "num_val_images": int(arrays["X_val"].shape[0])}
     finished = list(previous)

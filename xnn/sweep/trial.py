@@ -30,7 +30,7 @@ from ..training.runs import DEFAULTS, build_model
 from .space import SweepError
 
 __all__ = ["INTEGER_KEYS", "MODEL_KEYS", "OPTIM_KEYS", "SOLVER_KEYS", "allowed_keys", "check_integer_ranges",
-           "check_model", "check_solver_kwargs", "run_trial", "trial_settings"]
+           "check_model", "check_solver_kwargs", "failed_outcome", "run_trial", "trial_settings"]
 
 logger = logging.getLogger("xnn.sweep")
 
@@ -161,6 +161,13 @@ def _loss_summary(losses: list[float]) -> dict[str, Any]:
             "min": min(finite) if finite else None}
 
 
+def failed_outcome(exc: BaseException) -> dict[str, Any]:
+    """The status, error and (empty) metrics of a trial that failed with ``exc``: the same fields whether
+    it failed inside :func:`run_trial` or its task never returned (the driver records those)."""
+    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "best_val_acc": None,
+            "final_val_acc": None, "train_acc": None, "loss": None}
+
+
 def _train(task: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train one configuration; returns the metrics and what saving it as a run needs (host arrays, losses)."""
     settings = trial_settings(task)
@@ -204,7 +211,6 @@ def run_trial(task: Mapping[str, Any], data: Mapping[str, Any], threads: int | N
             result.update(metrics, status="ok", error=None, state=state)
         except Exception as exc:  # any failure of this configuration is part of its result
             logger.warning("sweep trial %d failed: %s: %s", task["trial"], type(exc).__name__, exc)
-            result.update(status="failed", error=f"{type(exc).__name__}: {exc}", best_val_acc=None,
-                          final_val_acc=None, train_acc=None, loss=None, state=None)
+            result.update(failed_outcome(exc), state=None)
     result["seconds"] = round(time.perf_counter() - start, 3)
     return result
