@@ -106,6 +106,30 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["ck.npz"]
 
 
+def test_run_json_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    # --resume rewrites config.json in place: a disk failing mid-write must leave the old file
+    from xnn.training.runs import write_json
+    path = tmp_path / "config.json"
+    write_json(path, {"epochs": 3})
+
+    def failing_sync(fd):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "fsync", failing_sync)
+        with pytest.raises(OSError, match="disk full"):
+            write_json(path, {"epochs": 5})
+    assert json.loads(path.read_text()) == {"epochs": 3}
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _cli_run(out: Path, *argv: str, code: int = 0) -> Path:
     from xnn import cli
     base = ["train", "--model", "fc", "--num-train", "60", "--num-val", "20", "--batch-size", "20",

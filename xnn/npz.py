@@ -1,4 +1,5 @@
-"""``.npz`` archives of plain arrays: atomic writes and pickle-free reads.
+"""``.npz`` archives of plain arrays: atomic writes and pickle-free reads (and the same atomic
+write for the text files and figures of run and sweep directories).
 
 Models (``save``/``load``), Solver checkpoints and run directories all store their arrays this
 way: a file is written to a temporary name in the same directory, synced and then renamed over
@@ -12,16 +13,18 @@ import os
 import secrets
 import zipfile
 import zlib
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 import numpy as np
 
-__all__ = ["describe_file", "load", "save_atomic"]
+__all__ = ["describe_file", "load", "save_atomic", "write_atomic", "write_text_atomic"]
 
 
-def _create_temporary(directory: str) -> tuple[int, str]:
-    """Open a new ``.tmp-*.npz`` file in ``directory`` with the permissions of any new file.
+def _create_temporary(directory: str, suffix: str) -> tuple[int, str]:
+    """Open a new ``.tmp-*<suffix>`` file in ``directory`` with the permissions of any new file.
 
-    :func:`tempfile.mkstemp` creates files readable by the owner only (0600), so an archive moved
+    :func:`tempfile.mkstemp` creates files readable by the owner only (0600), so a file moved
     into place from it would differ from every other file the user writes; ``os.open`` with mode
     0666 lets the process umask decide, as ``open()`` does.
     """
@@ -29,7 +32,7 @@ def _create_temporary(directory: str) -> tuple[int, str]:
         raise FileNotFoundError(f"cannot write into {directory!r}: the directory does not exist")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        tmp = os.path.join(directory, f".tmp-{secrets.token_hex(8)}.npz")
+        tmp = os.path.join(directory, f".tmp-{secrets.token_hex(8)}{suffix}")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
@@ -37,10 +40,10 @@ def _create_temporary(directory: str) -> tuple[int, str]:
     raise FileExistsError(f"could not create a temporary file in {directory!r}")  # pragma: no cover
 
 
-def save_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` as an uncompressed ``.npz`` at exactly ``path``, atomically.
+def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], Any]) -> None:
+    """Create the file at exactly ``path`` with ``write(f)`` on a binary file object, atomically.
 
-    The archive goes to a temporary file in the same directory first, is flushed to disk
+    The content goes to a temporary file in the same directory first, is flushed to disk
     (``fsync``) and is then moved over ``path`` with :func:`os.replace` (and the directory synced),
     so a crash or a kill never leaves a half-written file under ``path``. The file gets the
     usual permissions of a new file (0666 minus the umask). A missing directory raises
@@ -49,12 +52,12 @@ def save_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = _create_temporary(directory)
+        fd, tmp = _create_temporary(directory, os.path.splitext(path)[1])
     except FileNotFoundError as err:
         raise FileNotFoundError(f"cannot write {path!r}: the directory {directory!r} does not exist") from err
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -63,6 +66,16 @@ def save_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
             os.remove(tmp)
         raise
     _fsync_directory(directory)
+
+
+def save_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` as an uncompressed ``.npz`` at exactly ``path``, atomically (:func:`write_atomic`)."""
+    write_atomic(path, lambda f: np.savez(f, **arrays))
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) at exactly ``path``, atomically (:func:`write_atomic`)."""
+    write_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def _fsync_directory(directory: str) -> None:

@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..npz import write_atomic
+
 __all__ = ["plot_sweep", "scatter_axes"]
 
 _PREFERRED = ("learning_rate", "reg")
@@ -80,6 +82,4 @@ def plot_sweep(results: Sequence[Mapping[str, Any]], path: str | os.PathLike) ->
         ax_scatter.text(0.5, 0.5, "no finished trial yet", ha="center", va="center", transform=ax_scatter.transAxes)
     _draw_per_trial(ax_trials, results)
     fig.tight_layout()
-    tmp = os.fspath(path) + ".tmp.png"
-    fig.savefig(tmp)
-    os.replace(tmp, os.fspath(path))
+    write_atomic(path, lambda f: fig.savefig(f, format="png"))

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..npz import write_text_atomic
 from ..training.guards import deferred_interrupt
 from .space import SweepError
 
@@ -115,14 +116,8 @@ def open_sweep_dir(out: str | os.PathLike, definition: Mapping[str, Any]) -> tup
     elif (path / RESULTS_JSONL).exists():
         raise SweepError(f"sweep: {path} has {RESULTS_JSONL} but no {DEFINITION}; choose a new output directory")
     else:
-        _write_atomic(stored_file, json.dumps(wanted, indent=2, sort_keys=True) + "\n")
+        write_text_atomic(stored_file, json.dumps(wanted, indent=2, sort_keys=True) + "\n")
     return path, ResultsLog(path / RESULTS_JSONL)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _cell(value: Any) -> Any:
@@ -140,4 +135,4 @@ def write_csv(results: Iterable[Mapping[str, Any]], path: str | os.PathLike) -> 
         row = {**r, "rank": rank}
         writer.writerow([_cell(row.get(c)) for c in _METRIC_COLUMNS] +
                         [_cell(r.get("config", {}).get(k)) for k in settings])
-    _write_atomic(Path(path), buffer.getvalue())
+    write_text_atomic(Path(path), buffer.getvalue())

@@ -132,8 +132,9 @@ def model_inputs(model_name: str, X: np.ndarray, device: str) -> Any:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """``obj`` as indented JSON at ``path`` (a trailing newline, so the file ends cleanly)."""
-    path.write_text(json.dumps(obj, indent=2) + "\n")
+    """``obj`` as indented JSON at ``path`` (a trailing newline, so the file ends cleanly), written
+    atomically: ``--resume`` rewrites ``config.json`` in place, and a crash then must not lose the run."""
+    npz.write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
 
 
 def read_json(path: Path, what: str) -> dict[str, Any]:
