@@ -85,3 +85,13 @@ def test_a_hidden_size_range_without_a_scale_is_an_int_range():
     assert space_from_args(args) == {"hidden_dim": ("int", 50.0, 200.0)}
     args.hidden = "64:256:log"   # an explicit scale is kept (and then refused by the sweep)
     assert space_from_args(args) == {"hidden_dim": ("log", 64.0, 256.0)}
+
+
+def test_data_dir_alone_means_cifar10_as_in_xnn_train(tmp_path, capsys):
+    missing = tmp_path / "no-cifar"
+    assert main([*SWEEP, "--data-dir", str(missing), "--out", str(tmp_path / "s")]) == 2
+    assert str(missing) in capsys.readouterr().err   # read as CIFAR-10, not silently swapped for the sample
+    assert not (tmp_path / "s").exists()
+    assert main([*SWEEP, "--data", "sample", "--data-dir", str(missing), "--out", str(tmp_path / "s")]) == 2
+    assert "--data-dir is only read with --data cifar10" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()

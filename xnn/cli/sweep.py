@@ -21,6 +21,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .common import data_source
+
 __all__ = ["add_parser", "run", "space_from_args"]
 
 CLI_ARGS = "cli_args.json"
@@ -58,8 +60,8 @@ def add_parser(sub) -> None:
                                                    "one per GPU with --device gpu)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://HOST:8786")
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="where each trial trains (default cpu)")
-    p.add_argument("--data", choices=("sample", "cifar10"), default="sample", help="bundled sample (default) "
-                                                                                   "or a CIFAR-10 directory")
+    p.add_argument("--data", choices=("sample", "cifar10"), help="bundled sample (default) or a CIFAR-10 "
+                                                                 "directory (the default with --data-dir)")
     p.add_argument("--data-dir", help="cifar-10-batches-py directory for --data cifar10")
     p.add_argument("--num-train", type=_positive_int, help="use only this many training images")
     p.add_argument("--num-val", type=_positive_int, help="use only this many validation images")
@@ -139,15 +141,17 @@ def run(args: argparse.Namespace) -> int:
     from ..training.runs import make_run_dir, write_json
     if args.resume:
         args = _resumed(args)
+    args.data = data_source(args, "sample")  # as xnn train: --data-dir alone means cifar10
     space = space_from_args(args)
     sweep.space.check_trials(args.trials)  # before the sweep directory is made
+    data = _load_data(args)
     out = Path(args.out) if args.out else make_run_dir("sweeps", args.model)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / CLI_ARGS, {k: getattr(args, k) for k in _SWEEP_OPTIONS})
     fixed = {k: getattr(args, k) for k in ("update_rule", "batch_size") if getattr(args, k) is not None}
     _quiet_dask()
     print(f"sweep directory: {out}")
-    results = sweep.run(space, model=args.model, data=_load_data(args), trials=args.trials, epochs=args.epochs,
+    results = sweep.run(space, model=args.model, data=data, trials=args.trials, epochs=args.epochs,
                         search=args.search, scheduler=args.scheduler, workers=args.workers, device=args.device,
                         seed=args.seed, out=out, dtype=args.dtype, **fixed)
     print("best trials:")
